@@ -1,0 +1,207 @@
+"""The ``scrutiny`` command: a thin layer over the Python API.
+
+    scrutiny demo                       generate demo data and build the demo pack
+    scrutiny councils [--data DIR]      every council with its code, region and years
+    scrutiny indicators                 the indicator catalogue
+    scrutiny show COUNCIL INDICATOR     a council's series beside its neighbours and England
+    scrutiny fetch [--only ID ...]      download the official releases in data/sources.yml
+    scrutiny ingest FILE [FILE ...]     add files downloaded by hand (recognised by content)
+    scrutiny store [--rebuild]          build or describe the indicator store
+    scrutiny build --council X ...      build a scrutiny pack (see scrutiny build --help)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import paths
+from .errors import ScrutinyError
+
+DATA_HELP = ("'demo' for the generated demo data, 'official' (the default) for data/raw, "
+             "or a folder of official releases")
+
+
+def _store(args):
+    from .store import open_store
+    return open_store(args.data, cache_dir=getattr(args, "cache", None))
+
+
+# ------------------------------------------------------------------ commands
+
+def cmd_councils(args) -> int:
+    store = _store(args)
+    councils = store.councils()
+    if args.region:
+        councils = councils[councils["region_name"].str.lower() == args.region.lower()]
+    print(f"{'code':<8} {'council':<40} {'region':<26} years")
+    for row in councils.itertuples():
+        years = f"{row.first_period}-{row.last_period}"
+        note = "  *" if row.note else ""
+        print(f"{row.area_code:<8} {row.area_name[:40]:<40} {str(row.region_name)[:26]:<26} {years}{note}")
+    print(f"\n{len(councils)} councils" + (" (demo data)" if store.is_demo else ""))
+    if (councils["note"] != "").any():
+        print("* reorganised: see 'scrutiny show' or the pack's data notes")
+    return 0
+
+
+def cmd_indicators(args) -> int:
+    from .indicators import load_catalogue
+    catalogue = load_catalogue(args.catalogue)
+    for ind in catalogue:
+        arrow = {"higher_is_better": "higher is better", "lower_is_better": "lower is better",
+                 "context": "context"}[ind.polarity]
+        print(f"{ind.id:<18} {ind.label[:62]:<62} {ind.period_basis:<14} {arrow}")
+    print(f"\n{len(catalogue)} indicators in {catalogue.path}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from .compare import compare_indicator
+    store = _store(args)
+    code = store.resolve(args.council)
+    ind = store.catalogue[args.indicator]
+    comp = compare_indicator(store, code, ind.id, period=args.period)
+    series = comp.series
+    name = store.area(code)["area_name"]
+    print(f"{ind.label}: {name} ({code})")
+    print(f"{ind.definition}\n")
+    cols = [c for c in series.columns if c != "period"]
+    print(f"{'period':<22}" + "".join(f"{c[:18]:>20}" for c in cols))
+    for row in series.itertuples(index=False):
+        cells = []
+        for c in cols:
+            v = getattr(row, c)
+            cells.append(f"{ind.format_value(v):>20}")
+        print(f"{ind.period_label(int(row.period)):<22}" + "".join(cells))
+    from .narrative import describe
+    print("\n" + describe(comp))
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    from .sources import fetch
+    report = fetch(manifest_path=args.manifest, dest_dir=args.dest, only=args.only or None)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def cmd_ingest(args) -> int:
+    from .sources import ingest
+    report = ingest(args.files, dest_dir=args.dest)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def cmd_store(args) -> int:
+    from .store import load_store, open_store
+    start = time.perf_counter()
+    if args.rebuild:
+        store = load_store(args.data if args.data not in (None, "official", "demo") else (
+            paths.raw_dir() if args.data != "demo" else paths.demo_dir() / "raw"), rebuild=True)
+    else:
+        store = open_store(args.data)
+    took = time.perf_counter() - start
+    ind = store.indicators
+    print(f"Indicator store {store.key}{' (demo data)' if store.is_demo else ''}: {len(ind):,} figures, "
+          f"{ind['indicator'].nunique()} indicators, {len(store.councils())} councils, "
+          f"periods {ind['period'].min()}-{ind['period'].max()} ({took:.2f} s)")
+    for row in store.inputs.itertuples():
+        print(f"  {row.publication:<28} {Path(row.file).name}")
+    for w in store.warnings:
+        print(f"  note: {w}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .store import open_store
+    store = open_store("demo")
+    councils = store.councils()
+    subject = councils.iloc[0]
+    print(f"Demo data: {len(councils)} fictional councils, {store.indicators['indicator'].nunique()} indicators.")
+    try:
+        from .pack import build_pack
+    except ImportError:
+        build_pack = None
+    if build_pack is None:
+        return cmd_councils(argparse.Namespace(data="demo", region=None))
+    result = build_pack(council=subject["area_code"], data="demo", formats=("html", "pdf"))
+    print(result.summary())
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .pack import cli_build
+    return cli_build(args)
+
+
+# -------------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scrutiny", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("councils", help="list every council with its code, region and years available")
+    p.add_argument("--data", default="official", help=DATA_HELP)
+    p.add_argument("--region", help="only councils in this region")
+    p.set_defaults(func=cmd_councils)
+
+    p = sub.add_parser("indicators", help="list the indicator catalogue")
+    p.add_argument("--catalogue", type=Path, default=None, help="catalogue YAML (default data/indicators.yml)")
+    p.set_defaults(func=cmd_indicators)
+
+    p = sub.add_parser("show", help="print a council's series beside its neighbours and England")
+    p.add_argument("council", help="name, DfE LA number or ONS code")
+    p.add_argument("indicator", help="indicator id (see 'scrutiny indicators')")
+    p.add_argument("--period", type=int, default=None, help="year the period ends (default: latest)")
+    p.add_argument("--data", default="official", help=DATA_HELP)
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("fetch", help="download the official releases listed in the sources manifest")
+    p.add_argument("--only", nargs="*", help="publication ids to fetch (default: all with a URL)")
+    p.add_argument("--manifest", type=Path, default=None, help="sources manifest (default data/sources.yml)")
+    p.add_argument("--dest", type=Path, default=None, help="folder to write to (default data/raw)")
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("ingest", help="add official files you downloaded by hand")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--dest", type=Path, default=None, help="folder to copy into (default data/raw)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("store", help="build (if needed) and describe the indicator store")
+    p.add_argument("--data", default="official", help=DATA_HELP)
+    p.add_argument("--rebuild", action="store_true", help="rebuild even if the inputs are unchanged")
+    p.set_defaults(func=cmd_store)
+
+    p = sub.add_parser("demo", help="generate demo data and build the demo pack, offline")
+    p.set_defaults(func=cmd_demo)
+
+    try:
+        from .pack import add_build_arguments
+    except ImportError:
+        add_build_arguments = None
+    if add_build_arguments is not None:
+        p = sub.add_parser("build", help="build scrutiny packs (HTML and PDF)")
+        add_build_arguments(p)
+        p.set_defaults(func=cmd_build)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ScrutinyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,485 @@
+"""The indicator store: one tidy long table of every catalogue indicator for
+every area and period, built from the official releases in a folder and
+cached as Parquet so a pack never re-parses the raw files.
+
+The cache is keyed by a content hash of the input files, the catalogue and
+this module's schema version: it is rebuilt only when one of them changes.
+A build writes into a temporary folder and renames it into place, so a failed
+build leaves the previous store intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .errors import DataFileError, ScrutinyError, UnknownLayoutError
+from .indicators import Catalogue, Indicator, load_catalogue
+from .loaders import identify, load
+from .loaders.dfe import OBSERVATION_COLUMNS
+
+SCHEMA_VERSION = "3"
+INDICATOR_COLUMNS = ["area_code", "area_name", "level", "region_code", "region_name", "period",
+                     "indicator", "value", "numerator", "denominator", "status", "source"]
+AREA_COLUMNS = ["area_code", "area_name", "level", "ons_code", "region_code", "region_name",
+                "first_period", "last_period", "is_joint", "joint_members", "note"]
+_IGNORED_SUFFIXES = {".md", ".txt", ".json", ".yml", ".yaml", ".partial", ".tmp"}
+_KEEP_CACHES = 3
+
+
+@dataclass
+class IndicatorStore:
+    """Everything a pack needs, loaded from the cache.
+
+    indicators  the tidy long table (columns INDICATOR_COLUMNS)
+    areas       one row per area (columns AREA_COLUMNS)
+    neighbours  model, area_code, rank, neighbour_code, closeness
+    inspections Ofsted's latest judgements per council (may be empty)
+    inputs      file, publication, sha256, size for every input file
+    catalogue   the indicator catalogue
+    warnings    files skipped and other notes from the build
+    """
+
+    indicators: pd.DataFrame
+    areas: pd.DataFrame
+    neighbours: pd.DataFrame
+    inspections: pd.DataFrame
+    inputs: pd.DataFrame
+    catalogue: Catalogue
+    warnings: list[str] = field(default_factory=list)
+    key: str = ""
+    is_demo: bool = False
+
+    # ------------------------------------------------------------ look-ups
+    def councils(self) -> pd.DataFrame:
+        """Councils (not joint returns), current ones first, with the
+        periods for which the store holds figures."""
+        a = self.areas[(self.areas["level"] == "la") & ~self.areas["is_joint"]]
+        return a.sort_values(["last_period", "area_name"], ascending=[False, True]).reset_index(drop=True)
+
+    def latest_period(self, indicator: str | None = None) -> int:
+        frame = self.indicators
+        if indicator:
+            frame = frame[frame["indicator"] == indicator]
+        ok = frame[frame["status"] == "ok"]
+        return int(ok["period"].max())
+
+    def series(self, area_code: str, indicator: str) -> pd.DataFrame:
+        f = self.indicators
+        return f[(f["area_code"] == area_code) & (f["indicator"] == indicator)].sort_values("period")
+
+    def value(self, area_code: str, indicator: str, period: int) -> float:
+        f = self.indicators
+        row = f[(f["area_code"] == area_code) & (f["indicator"] == indicator) & (f["period"] == period)]
+        return float(row["value"].iloc[0]) if len(row) else float("nan")
+
+    def area(self, area_code: str) -> pd.Series:
+        rows = self.areas[self.areas["area_code"] == area_code]
+        if rows.empty:
+            raise KeyError(area_code)
+        return rows.iloc[0]
+
+    def resolve(self, query: str) -> str:
+        """A council's area code from a name, DfE number or ONS code."""
+        from .geography import resolve_council
+        return resolve_council(str(query), self.areas)
+
+
+# ---------------------------------------------------------------- discovery
+
+def discover_inputs(raw_dirs) -> list[Path]:
+    """Every candidate input file under the given folders (not recursive into
+    hidden folders), sorted for a stable hash."""
+    files: list[Path] = []
+    for d in _as_list(raw_dirs):
+        d = Path(d)
+        if not d.exists():
+            raise ScrutinyError(f"{d}: data folder not found. Run 'scrutiny fetch' to download the official "
+                                f"releases, 'scrutiny ingest FILE...' to add files you downloaded, or "
+                                f"'scrutiny demo' for demo data.")
+        for p in sorted(d.iterdir()):
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in _IGNORED_SUFFIXES:
+                files.append(p)
+    return files
+
+
+def _as_list(value) -> list:
+    if isinstance(value, (str, os.PathLike)):
+        return [value]
+    return list(value)
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_key(files: list[Path], catalogue_path: Path) -> tuple[str, list[dict]]:
+    h = hashlib.sha256(f"schema={SCHEMA_VERSION}".encode())
+    h.update(Path(catalogue_path).read_bytes())
+    records = []
+    for f in files:
+        digest = _file_hash(f)
+        records.append({"file": str(f), "name": f.name, "sha256": digest, "size": f.stat().st_size})
+        h.update(f.name.encode() + b"\0" + digest.encode())
+    return h.hexdigest()[:20], records
+
+
+# ------------------------------------------------------------------- public
+
+def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bool = False,
+               is_demo: bool | None = None) -> IndicatorStore:
+    """Load the store for the files in ``raw_dir`` (a folder or list of
+    folders), building it first if the inputs or the catalogue changed.
+
+    raw_dir         folder(s) of official releases; default data/raw
+    cache_dir       where built stores are kept; default data/cache
+    catalogue_path  the indicator catalogue; default data/indicators.yml
+    rebuild         build even when a cached store matches
+    """
+    raw_dir = raw_dir if raw_dir is not None else paths.raw_dir()
+    cache_dir = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
+    catalogue_path = Path(catalogue_path) if catalogue_path else paths.DEFAULT_CATALOGUE
+    files = discover_inputs(raw_dir)
+    if not files:
+        raise ScrutinyError(f"{', '.join(map(str, _as_list(raw_dir)))}: no data files found. Run 'scrutiny fetch', "
+                            f"'scrutiny ingest FILE...' or 'scrutiny demo'.")
+    key, records = input_key(files, catalogue_path)
+    target = cache_dir / f"store-{key}"
+    catalogue = load_catalogue(catalogue_path)
+    if rebuild or not (target / "meta.json").exists():
+        _build_into(target, files, records, catalogue, key)
+        _prune_caches(cache_dir, keep=target)
+    store = _read_cached(target, catalogue)
+    if is_demo is None:
+        demo_root = paths.demo_dir().resolve()
+        is_demo = all(demo_root in Path(d).resolve().parents or Path(d).resolve() == demo_root
+                      for d in _as_list(raw_dir))
+    store.is_demo = is_demo
+    return store
+
+
+def open_store(data: str | os.PathLike | None = None, cache_dir=None) -> IndicatorStore:
+    """The store for a notebook's ``data`` parameter: ``"demo"`` (generated
+    demo data, created on first use), ``"official"`` or None (data/raw), or a
+    folder of releases."""
+    if data in (None, "", "official"):
+        return load_store(paths.raw_dir(), cache_dir)
+    if str(data) == "demo":
+        from .demo import generate_demo_data
+        demo_raw = paths.demo_dir() / "raw"
+        if not demo_raw.exists() or not any(demo_raw.iterdir()):
+            _generate_atomically(generate_demo_data, demo_raw)
+        return load_store(demo_raw, cache_dir, is_demo=True)
+    return load_store(Path(data), cache_dir)
+
+
+def _generate_atomically(generator, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=dest.parent))
+    try:
+        generator(tmp)
+        try:
+            os.rename(tmp, dest)
+        except OSError:
+            if not (dest.exists() and any(dest.iterdir())):  # another process may have won the race
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -------------------------------------------------------------------- cache
+
+def _read_cached(target: Path, catalogue: Catalogue) -> IndicatorStore:
+    meta = json.loads((target / "meta.json").read_text())
+    frames = {name: pd.read_parquet(target / f"{name}.parquet")
+              for name in ("indicators", "areas", "neighbours", "inspections", "inputs")}
+    return IndicatorStore(catalogue=catalogue, warnings=meta.get("warnings", []), key=meta["key"],
+                          is_demo=meta.get("is_demo", False), **frames)
+
+
+def _prune_caches(cache_dir: Path, keep: Path) -> None:
+    stores = sorted(cache_dir.glob("store-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in stores[_KEEP_CACHES:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _build_into(target: Path, files, records, catalogue, key) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        built = build(files, catalogue)
+        for name in ("indicators", "areas", "neighbours", "inspections"):
+            getattr(built, name).to_parquet(tmp / f"{name}.parquet", index=False)
+        inputs = pd.DataFrame(records).merge(built.inputs, on="file", how="left")
+        inputs.to_parquet(tmp / "inputs.parquet", index=False)
+        meta = {"key": key, "schema": SCHEMA_VERSION, "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "warnings": built.warnings, "is_demo": built.is_demo}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# -------------------------------------------------------------------- build
+
+def build(files, catalogue: Catalogue | None = None) -> IndicatorStore:
+    """Build the store in memory from input files (no cache)."""
+    catalogue = catalogue or load_catalogue()
+    warns: list[str] = []
+    by_pub: dict[str, list[tuple[Path, pd.DataFrame]]] = {}
+    input_rows = []
+    for f in files:
+        f = Path(f)
+        try:
+            pub = identify(f)
+        except UnknownLayoutError as exc:
+            warns.append(f"Skipped {f.name}: {exc.detail}. {exc.hint or ''}".strip())
+            input_rows.append({"file": str(f), "publication": "unrecognised"})
+            continue
+        _, frame = load(f, pub)
+        by_pub.setdefault(pub, []).append((f, frame))
+        input_rows.append({"file": str(f), "publication": pub})
+
+    obs = _combine_releases([(p, f, fr) for p, items in by_pub.items()
+                             if p not in _NON_OBSERVATION for f, fr in items], warns)
+    obs = _attach_finance(obs, by_pub, warns)
+    areas = _areas(obs)
+    obs = obs.merge(areas[["area_code", "area_name"]].rename(columns={"area_name": "display_name"}),
+                    on="area_code", how="left")
+    obs["area_name"] = obs["display_name"].fillna(obs["area_name"])
+    obs = obs.drop(columns="display_name")
+    indicators = _indicators(obs, catalogue, warns)
+    neighbours = _neighbours(by_pub)
+    inspections = _inspections(by_pub, areas)
+    return IndicatorStore(indicators=indicators, areas=areas, neighbours=neighbours, inspections=inspections,
+                          inputs=pd.DataFrame(input_rows, columns=["file", "publication"]),
+                          catalogue=catalogue, warnings=warns)
+
+
+_NON_OBSERVATION = {"sn_model_2025", "sn_model_2021", "utla_lookup", "ofsted_inspections",
+                    "finance_ro3", "finance_rsx"}
+
+
+def _combine_releases(items, warns) -> pd.DataFrame:
+    """Concatenate observations; where two releases of one publication overlap,
+    the newer release (the one reaching the later period) wins."""
+    if not items:
+        return pd.DataFrame(columns=OBSERVATION_COLUMNS)
+    frames = []
+    by_pub: dict[str, list] = {}
+    for pub, f, frame in items:
+        by_pub.setdefault(pub, []).append((int(frame["period"].max()), f, frame))
+    for pub, releases in by_pub.items():
+        releases.sort(key=lambda r: r[0], reverse=True)
+        if len(releases) > 1:
+            names = ", ".join(r[1].name for r in releases)
+            warns.append(f"{len(releases)} releases of {pub} ({names}): where they overlap the newest is used.")
+        combined = pd.concat([r[2] for r in releases], ignore_index=True)
+        combined = combined.drop_duplicates(["period", "area_code", "measure"], keep="first")
+        frames.append(combined)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _attach_finance(obs: pd.DataFrame, by_pub, warns) -> pd.DataFrame:
+    """MHCLG files name councils by ONS code: give them DfE's LA number and region."""
+    fin = [fr for pub in ("finance_ro3", "finance_rsx") for _, fr in by_pub.get(pub, [])]
+    if not fin:
+        return obs
+    fin = pd.concat(fin, ignore_index=True)
+    la = obs[obs["level"] == "la"].sort_values("period")
+    codes = la.drop_duplicates("ons_code", keep="last").set_index("ons_code")
+    fin = fin.copy()
+    is_la = fin["level"] == "la"
+    known = fin["ons_code"].isin(codes.index)
+    unmatched = fin.loc[is_la & ~known, "area_name"].unique()
+    if len(unmatched) and len(codes):
+        warns.append(f"Finance rows for {len(unmatched)} councils have ONS codes not found in the DfE "
+                     f"releases and were left out: {', '.join(sorted(map(str, unmatched))[:8])}")
+    fin = fin[~is_la | known].copy()
+    is_la = fin["level"] == "la"
+    for col in ("area_code", "region_code", "region_name", "area_name"):
+        fin.loc[is_la, col] = fin.loc[is_la, "ons_code"].map(codes[col])
+    fin.loc[~is_la, "area_code"] = "E92000001"
+    return pd.concat([obs, fin[OBSERVATION_COLUMNS]], ignore_index=True)
+
+
+def _areas(obs: pd.DataFrame) -> pd.DataFrame:
+    if obs.empty:
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    ordered = obs.sort_values("period")
+    latest = ordered.drop_duplicates("area_code", keep="last").set_index("area_code")
+    ok = obs[obs["status"] == "ok"]
+    span = ok.groupby("area_code")["period"].agg(["min", "max"])
+    areas = pd.DataFrame({
+        "area_code": latest.index,
+        "area_name": latest["area_name"].to_numpy(),
+        "level": latest["level"].to_numpy(),
+        "ons_code": latest["ons_code"].to_numpy(),
+        "region_code": latest["region_code"].to_numpy(),
+        "region_name": latest["region_name"].to_numpy(),
+    })
+    areas["first_period"] = areas["area_code"].map(span["min"]).astype("Int64")
+    areas["last_period"] = areas["area_code"].map(span["max"]).astype("Int64")
+    areas = areas[areas["first_period"].notna()].copy()  # areas with no figure at all (CLA frame's z rows)
+    areas["is_joint"] = areas["area_code"].str.contains("/", regex=False)
+    areas["joint_members"] = np.where(areas["is_joint"], areas["area_code"].str.replace("/", ",", regex=False), "")
+    # Two authorities with one name (Dorset 835 and 838): name the older by its last year.
+    la = areas["level"] == "la"
+    dup = la & areas.duplicated("area_name", keep=False)
+    if dup.any():
+        newest = areas[dup].groupby("area_name")["last_period"].transform("max")
+        older = dup & (areas["last_period"] < newest.reindex(areas.index))
+        areas.loc[older, "area_name"] = (areas.loc[older, "area_name"] + " (to "
+                                         + areas.loc[older, "last_period"].astype(str) + ")")
+    areas["note"] = [_area_note(c) for c in areas["area_code"]]
+    return areas.sort_values(["level", "area_name"]).reset_index(drop=True)[AREA_COLUMNS]
+
+
+def _area_note(code: str) -> str:
+    try:
+        from .geography import reorganisation_note
+    except ImportError:
+        return ""
+    return reorganisation_note(code) or ""
+
+
+def _measure_frame(src: pd.DataFrame, measures: tuple[str, ...]):
+    """Sum of the given measures by (area_code, period), with NaN where any is
+    missing, and the worst status."""
+    parts = []
+    for m in measures:
+        part = src[src["measure"] == m].set_index(["area_code", "period"])
+        parts.append(part)
+    if not parts or any(p.empty for p in parts):
+        return None
+    idx = parts[0].index
+    for p in parts[1:]:
+        idx = idx.union(p.index)
+    total = sum(p["value"].reindex(idx) for p in parts)
+    status = parts[0]["status"].reindex(idx).fillna("x")
+    for p in parts[1:]:
+        s = p["status"].reindex(idx).fillna("x")
+        status = status.where(status != "ok", s)
+    return total, status
+
+
+def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns) -> pd.DataFrame:
+    by_source = {s: g for s, g in obs.groupby("source", sort=False)}
+    meta_cols = ["area_name", "level", "region_code", "region_name"]
+    pop = by_source.get("ons_population")
+    population = None
+    if pop is not None:
+        p = pop[pop["measure"] == "population_estimate"].set_index(["area_code", "period"])
+        population = p[["value", "status"]]
+    out = []
+    for ind in catalogue:
+        src = by_source.get(ind.source)
+        if src is None:
+            continue
+        frame = _one_indicator(ind, src, population, meta_cols)
+        if frame is None:
+            warns.append(f"Indicator {ind.id}: the {ind.source} file lacks the measures it needs.")
+            continue
+        out.append(frame)
+    if not out:
+        return pd.DataFrame(columns=INDICATOR_COLUMNS)
+    table = pd.concat(out, ignore_index=True)[INDICATOR_COLUMNS]
+    table["period"] = table["period"].astype("int64")
+    for col in ("value", "numerator", "denominator"):
+        table[col] = table[col].astype("float64")
+    return table.sort_values(["indicator", "area_code", "period"]).reset_index(drop=True)
+
+
+def _one_indicator(ind: Indicator, src: pd.DataFrame, population, meta_cols) -> pd.DataFrame | None:
+    first = ind.value or ind.numerator[0]
+    base = src[src["measure"] == first].set_index(["area_code", "period"])
+    if base.empty:
+        return None
+    frame = base[meta_cols].copy()
+    num = _measure_frame(src, ind.numerator) if ind.numerator else None
+    num_v = num[0].reindex(frame.index) if num else pd.Series(np.nan, index=frame.index)
+    if ind.derive in ("per_10k_population", "per_child_population"):
+        if population is None:
+            return None
+        prev = pd.MultiIndex.from_arrays([frame.index.get_level_values(0),
+                                          frame.index.get_level_values(1) - 1])
+        den_v = pd.Series(population["value"].reindex(prev).to_numpy(), index=frame.index)
+        scale = 10000.0 if ind.derive == "per_10k_population" else 1.0
+        value = num_v / den_v * scale
+        status = num[1].reindex(frame.index).fillna("x")
+        status = status.where(status != "ok", np.where(den_v.notna() & (den_v > 0), "ok", "not_derivable"))
+        source = f"{ind.source}+ons_population"
+    else:
+        den = _measure_frame(src, ind.denominator) if ind.denominator else None
+        den_v = den[0].reindex(frame.index) if den else pd.Series(np.nan, index=frame.index)
+        if ind.derive == "ratio":
+            value = num_v / den_v.where(den_v != 0) * (100.0 if ind.unit == "percent" else 1.0)
+            status = num[1].reindex(frame.index).fillna("x")
+            if den:
+                dstat = den[1].reindex(frame.index).fillna("x")
+                status = status.where(status != "ok", dstat)
+            status = status.where(~((status == "ok") & value.isna()), "z")
+        else:
+            value = base["value"]
+            status = base["status"]
+        source = ind.source
+    frame["value"] = value.where(status == "ok")
+    frame["status"] = status
+    frame["numerator"] = num_v
+    frame["denominator"] = den_v
+    frame["indicator"] = ind.id
+    frame["source"] = source
+    return frame.reset_index()
+
+
+def _neighbours(by_pub) -> pd.DataFrame:
+    cols = ["model", "area_code", "area_name", "rank", "neighbour_code", "closeness"]
+    frames = [fr for pub in ("sn_model_2025", "sn_model_2021") for _, fr in by_pub.get(pub, [])]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True)
+    return out[[c for c in cols if c in out.columns]]
+
+
+def _inspections(by_pub, areas: pd.DataFrame) -> pd.DataFrame:
+    frames = [fr for _, fr in by_pub.get("ofsted_inspections", [])]
+    if not frames:
+        return pd.DataFrame(columns=["area_code", "la_name", "inspection_date", "overall_effectiveness"])
+    out = pd.concat(frames, ignore_index=True).copy()
+    la = areas[areas["level"] == "la"]
+    by_ons = dict(zip(la["ons_code"], la["area_code"]))
+    if "ons_code" in out.columns:
+        out["area_code"] = out["ons_code"].map(by_ons)
+    else:
+        out["area_code"] = None
+    missing = out["area_code"].isna()
+    if missing.any():
+        from .geography import resolve_council
+        for i in out.index[missing]:
+            try:
+                out.at[i, "area_code"] = resolve_council(str(out.at[i, "la_name"]), areas)
+            except ScrutinyError:
+                pass
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) or pd.isna(v) else str(v))
+    return out
