@@ -160,8 +160,13 @@ def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bo
                             f"'scrutiny ingest FILE...' or 'scrutiny demo'.")
     key, records = input_key(files, catalogue_path)
     target = cache_dir / f"store-{key}"
+    memo_key = (str(target.resolve()), is_demo)
+    if not rebuild and memo_key in _MEMO:
+        return _MEMO[memo_key]
     catalogue = load_catalogue(catalogue_path)
-    if rebuild or not (target / "meta.json").exists():
+    if rebuild and target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    if not (target / "meta.json").exists():
         _build_into(target, files, records, catalogue, key)
         _prune_caches(cache_dir, keep=target)
     store = _read_cached(target, catalogue)
@@ -170,7 +175,13 @@ def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bo
         is_demo = all(demo_root in Path(d).resolve().parents or Path(d).resolve() == demo_root
                       for d in _as_list(raw_dir))
     store.is_demo = is_demo
+    _MEMO[memo_key] = store
     return store
+
+
+#: Stores already loaded in this process, by cache folder: a warm kernel that
+#: runs one section notebook after another loads the store once.
+_MEMO: dict = {}
 
 
 def open_store(data: str | os.PathLike | None = None, cache_dir=None) -> IndicatorStore:
@@ -231,9 +242,13 @@ def _build_into(target: Path, files, records, catalogue, key) -> None:
         meta = {"key": key, "schema": SCHEMA_VERSION, "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
                 "warnings": built.warnings, "is_demo": built.is_demo}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(tmp, target)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            # Another process built the same inputs first; its store is identical.
+            if not (target / "meta.json").exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,0 +1,626 @@
+"""Build a scrutiny pack: execute the section notebooks for one council and
+period with papermill, render one self-contained HTML file and an A4 PDF,
+and write them with the executed notebooks and a manifest to
+``reports/<council-slug>/<period>/``.
+
+    result = build_pack(council="Dorset", period=2025, data="official",
+                        committee="Children and Young People Scrutiny Committee",
+                        meeting_date="2026-01-20")
+    print(result.summary())
+
+Speed: each process keeps one warm Jupyter kernel (:class:`WarmKernel`) that
+has already imported pandas, seaborn and ``helpers`` and loaded the store;
+every notebook of every council runs in it after a namespace reset, through a
+papermill engine that hands papermill the running kernel instead of starting
+one. The nbconvert exporter, the Jinja environment and WeasyPrint's fonts are
+also built once per process (see :mod:`helpers.render`).
+
+Safety: a pack is written into a hidden temporary folder beside its
+destination and renamed into place only when complete; the pack it replaces
+is kept in ``reports/<council-slug>/.previous/<period>/``. See
+reports/README.md.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .errors import PackBuildError, ParameterError, ScrutinyError
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("html", "pdf")
+COMPARATORS = ("statistical neighbours", "region")
+PREVIOUS_DIR = ".previous"
+TMP_PREFIX = ".tmp-"
+#: Bumped when the way a pack is assembled changes, so --force is not needed.
+PACK_FORMAT = "1"
+
+#: Code the warm kernel runs once when it starts: everything a section
+#: notebook imports, so no notebook pays for it.
+KERNEL_STARTUP = """
+import os, warnings
+os.environ.setdefault("MPLBACKEND", "Agg")
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot
+import numpy, pandas, seaborn
+import IPython.display
+import helpers, helpers.store, helpers.indicators
+for _m in ("helpers.compare", "helpers.charts", "helpers.narrative", "helpers.report"):
+    try:
+        __import__(_m)
+    except Exception:
+        pass
+del _m
+"""
+
+#: Run between two notebooks: a clean namespace, no open figures; imported
+#: modules and the memoised store stay.
+KERNEL_RESET = """
+get_ipython().run_line_magic("reset", "-f")
+import matplotlib.pyplot as _plt
+_plt.close("all")
+del _plt
+"""
+
+
+# ------------------------------------------------------------- parameters
+
+def council_slug(name: str) -> str:
+    """A folder name for a council: lower case ASCII letters, digits and
+    hyphens. Refuses anything that could leave reports/ (a path separator or
+    '..' surviving the slugging, or nothing left at all)."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii").lower()
+    text = text.replace("&", " and ")
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-")
+    if not slug or slug in (".", "..") or "/" in slug or "\\" in slug or ".." in slug or os.sep in slug:
+        raise ParameterError("council", "cannot be turned into a safe folder name", name)
+    return slug
+
+
+def pack_dir(reports_dir: Path, slug: str, period: int) -> Path:
+    """reports/<slug>/<period>, checked to lie inside reports/."""
+    base = Path(reports_dir).resolve()
+    dest = (base / slug / str(int(period))).resolve()
+    if base not in dest.parents:
+        raise ParameterError("council", "would write outside the reports folder", slug)
+    return dest
+
+
+def _check_date(value) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        return _dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ParameterError("meeting_date", "must be a date written YYYY-MM-DD, or empty", value) from None
+
+
+def discover_notebooks(notebooks_dir: Path | None = None) -> dict[str, Path]:
+    """Section notebooks by section id, in pack order (metadata 'order', then
+    file name)."""
+    import nbformat
+    nb_dir = Path(notebooks_dir) if notebooks_dir else paths.notebooks_dir()
+    found = []
+    for path in sorted(nb_dir.glob("*.ipynb")):
+        if path.name.startswith((".", "_")) or ".ipynb_checkpoints" in path.parts:
+            continue
+        nb = nbformat.read(path, as_version=4)
+        meta = nb.metadata.get("scrutiny") or {}
+        if not meta.get("section"):
+            continue
+        found.append((int(meta.get("order", 0) or 0), path.name, str(meta["section"]), path))
+    if not found:
+        raise PackBuildError(f"{nb_dir}: no section notebooks found (notebooks with metadata "
+                             f"'scrutiny': {{'section': ...}}). Set SCRUTINY_NOTEBOOKS_DIR or pass notebooks_dir.")
+    return {sid: path for _, _, sid, path in sorted(found)}
+
+
+def select_sections(available: dict[str, Path], sections) -> dict[str, Path]:
+    if not sections:
+        return dict(available)
+    if isinstance(sections, str):
+        sections = [s for s in re.split(r"[,\s]+", sections) if s]
+    chosen = {}
+    for s in sections:
+        key = s if s in available else next((k for k, p in available.items() if p.stem == s or p.stem.endswith("_" + s)), None)
+        if key is None:
+            raise ParameterError("sections", f"no section notebook called {s!r}; available: {', '.join(available)}", s)
+        chosen[key] = available[key]
+    return {k: available[k] for k in available if k in chosen}  # keep pack order
+
+
+def _formats(formats) -> tuple[str, ...]:
+    if isinstance(formats, str):
+        formats = [f for f in re.split(r"[,\s]+", formats) if f]
+    out = tuple(dict.fromkeys(str(f).lower() for f in formats))
+    bad = [f for f in out if f not in FORMATS]
+    if bad or not out:
+        raise ParameterError("format", f"must be one or more of {', '.join(FORMATS)}", ",".join(map(str, formats)))
+    return out
+
+
+# ----------------------------------------------------------- warm kernel
+
+class WarmKernel:
+    """One Jupyter kernel kept running for many notebooks. It imports the
+    heavy modules once (KERNEL_STARTUP) and loads each store once (the
+    store is memoised per process); between notebooks the namespace is
+    reset (KERNEL_RESET)."""
+
+    def __init__(self, kernel_name: str = "python3", startup_timeout: int = 120):
+        import nbformat
+        from nbclient import NotebookClient
+        self.kernel_name = kernel_name
+        self.env_key = _kernel_env_key()
+        self._client = NotebookClient(nbformat.v4.new_notebook(), kernel_name=kernel_name,
+                                      startup_timeout=startup_timeout)
+        self._client.km = self._client.create_kernel_manager()
+        self._client.start_new_kernel()
+        self._client.start_new_kernel_client()
+        self.km, self.kc = self._client.km, self._client.kc
+        self.warm_data: set[str] = set()
+        self.notebooks_run = 0
+        self.run(KERNEL_STARTUP)
+
+    def run(self, code: str, timeout: float = 300) -> None:
+        from jupyter_core.utils import run_sync
+        errors: list[str] = []
+
+        def hook(msg):
+            if msg.get("msg_type") == "error":
+                errors.append(f"{msg['content'].get('ename')}: {msg['content'].get('evalue')}")
+
+        reply = run_sync(self.kc.execute_interactive)(code, timeout=timeout, store_history=False, output_hook=hook)
+        if reply["content"].get("status") != "ok":
+            raise PackBuildError(f"the warm kernel could not run its set-up code: {'; '.join(errors) or reply['content']}")
+
+    def preload(self, data: str) -> None:
+        """Load the store for ``data`` into the kernel before the first notebook."""
+        if data in self.warm_data:
+            return
+        self.run(f"import helpers.store as _s; _s.open_store({data!r}); del _s")
+        self.warm_data.add(data)
+
+    def reset(self) -> None:
+        self.run(KERNEL_RESET)
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+        try:
+            self.kc.stop_channels()
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
+
+
+def _kernel_env_key() -> tuple:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SCRUTINY_")))
+
+
+_WARM: WarmKernel | None = None
+
+
+def warm_kernel() -> WarmKernel:
+    """This process's warm kernel, started on first use (and restarted if it
+    died or the SCRUTINY_* environment it was started with changed)."""
+    global _WARM
+    if _WARM is not None and (_WARM.env_key != _kernel_env_key() or not _WARM.alive()):
+        _WARM.shutdown()
+        _WARM = None
+    if _WARM is None:
+        import atexit
+        _WARM = WarmKernel()
+        atexit.register(_shutdown_warm)
+    return _WARM
+
+
+def _shutdown_warm() -> None:
+    global _WARM
+    if _WARM is not None:
+        _WARM.shutdown()
+        _WARM = None
+
+
+def _register_engine() -> str:
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WarmKernelEngine(NBClientEngine):
+        """papermill's nbclient engine, run in a kernel that is already
+        started: papermill does not start or shut it down."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            warm: WarmKernel = kwargs.pop("warm_kernel")
+            client = PapermillNotebookClient(
+                nb_man, km=warm.km, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file)
+            client.kc = warm.kc  # reuse the open channels; nbclient leaves them open (it does not own km)
+            return client.execute()
+
+    papermill_engines.register("scrutiny-warm", WarmKernelEngine)
+    return "scrutiny-warm"
+
+
+_ENGINE: str | None = None
+
+
+def execute_section(notebook: Path, output: Path, parameters: dict, *, warm: bool = True,
+                    timeout: int = 600):
+    """Execute one section notebook with papermill (in the warm kernel unless
+    ``warm=False``) and return the executed notebook."""
+    global _ENGINE
+    import papermill as pm
+    if not warm:
+        return pm.execute_notebook(str(notebook), str(output), parameters=parameters, progress_bar=False,
+                                   kernel_name="python3", execution_timeout=timeout)
+    if _ENGINE is None:
+        _ENGINE = _register_engine()
+    kernel = warm_kernel()
+    kernel.preload(str(parameters.get("data") or "official"))
+    if kernel.notebooks_run:
+        kernel.reset()
+    kernel.notebooks_run += 1
+    try:
+        return pm.execute_notebook(str(notebook), str(output), parameters=parameters, progress_bar=False,
+                                   engine_name=_ENGINE, kernel_name=kernel.kernel_name,
+                                   execution_timeout=timeout, warm_kernel=kernel, request_save_on_cell_execute=False)
+    except BaseException:
+        if not kernel.alive():
+            _shutdown_warm()
+        raise
+
+
+# ------------------------------------------------------------------ result
+
+@dataclass
+class PackResult:
+    council: str
+    area_code: str
+    period: int
+    out_dir: Path
+    files: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    skipped: bool = False
+    is_demo: bool = False
+
+    @property
+    def html(self) -> Path | None:
+        return self.out_dir / "pack.html" if "html" in self.files else None
+
+    @property
+    def pdf(self) -> Path | None:
+        return self.out_dir / "pack.pdf" if "pdf" in self.files else None
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / "manifest.json"
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"{self.council} {self.period}: unchanged, kept {self.out_dir} (use --force to rebuild)"
+        lines = [f"{self.council} {self.period}{' (demo data)' if self.is_demo else ''}: "
+                 f"built in {self.timings.get('total', 0):.1f} s -> {self.out_dir}"]
+        for kind in ("html", "pdf"):
+            if kind in self.files:
+                lines.append(f"  {self.out_dir / self.files[kind]}")
+        for w in self.warnings[:10]:
+            lines.append(f"  warning: {w}")
+        if len(self.warnings) > 10:
+            lines.append(f"  ... {len(self.warnings) - 10} more warnings in manifest.json")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"council": self.council, "area_code": self.area_code, "period": self.period,
+                "out_dir": str(self.out_dir), "skipped": self.skipped, "timings": self.timings,
+                "warnings": self.warnings}
+
+
+# ------------------------------------------------------------- fingerprint
+
+def package_versions() -> dict:
+    from importlib import metadata
+    out = {"python": sys.version.split()[0]}
+    for dist in ("scrutiny-packs", "pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert",
+                 "nbclient", "nbformat", "ipykernel", "jinja2", "weasyprint", "pyarrow"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def _templates_digest() -> str:
+    from .render import TEMPLATES_DIR
+    h = hashlib.sha256()
+    for p in sorted(TEMPLATES_DIR.rglob("*")):
+        if p.is_file():
+            h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(parameters: dict, store_key: str, notebooks: dict[str, Path], formats) -> str:
+    """What a pack depends on: its parameters, the store's content key, the
+    notebooks' contents, the templates and the package version. A batch
+    skips a pack whose manifest records the same fingerprint."""
+    h = hashlib.sha256()
+    h.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    h.update(f"|store={store_key}|formats={','.join(sorted(formats))}|pack={PACK_FORMAT}".encode())
+    h.update(f"|version={package_versions().get('scrutiny-packs')}|".encode())
+    for sid, p in notebooks.items():
+        h.update(sid.encode() + b"\0" + Path(p).read_bytes())
+    h.update(_templates_digest().encode())
+    return h.hexdigest()[:32]
+
+
+def read_manifest(out_dir: Path) -> dict | None:
+    try:
+        return json.loads((Path(out_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_up_to_date(out_dir: Path, fp: str, formats) -> bool:
+    m = read_manifest(out_dir)
+    if not m or m.get("fingerprint") != fp:
+        return False
+    return all((Path(out_dir) / f"pack.{k}").exists() for k in formats)
+
+
+# ------------------------------------------------------------------- build
+
+def resolve_request(store, council, period=None):
+    try:
+        code = store.resolve(str(council))
+    except ScrutinyError:
+        raise
+    except Exception as exc:  # resolve raises UnknownCouncilError; be safe with KeyError
+        raise ParameterError("council", str(exc), council) from None
+    name = str(store.area(code)["area_name"])
+    if period is None:
+        period = store.latest_period()
+    try:
+        period = int(period)
+    except (TypeError, ValueError):
+        raise ParameterError("period", "must be a year such as 2025", period) from None
+    return code, name, period
+
+
+def build_pack(council: str, period: int | None = None, *, comparator: str = "statistical neighbours",
+               committee: str = "", meeting_date: str = "", sections=None, formats=FORMATS,
+               data: str = "official", comparators_file: str | None = None, notebooks_dir=None,
+               reports_dir=None, force: bool = True, warm: bool = True, timeout: int = 600) -> PackResult:
+    """Build one pack and move it into ``reports/<council-slug>/<period>/``.
+
+    council          name, DfE LA number or ONS code
+    period           the year the period ends (default: the latest in the store)
+    comparator       "statistical neighbours", "region" or a group in comparators_file
+    committee        the committee's name, printed on the cover and the running header
+    meeting_date     "YYYY-MM-DD" or ""
+    sections         section ids or notebook names to include (default: all)
+    formats          ("html", "pdf") or a subset
+    data             "demo", "official" or a folder of releases
+    notebooks_dir    the section notebooks (default notebooks/ or SCRUTINY_NOTEBOOKS_DIR)
+    reports_dir      where packs go (default reports/ or SCRUTINY_REPORTS_DIR)
+    force            rebuild even if an identical pack exists (batches pass False)
+    warm             run notebooks in this process's warm kernel (False: a fresh kernel each)
+    """
+    from .render import pack_context, render_pack_html, render_section, write_pdf
+    from .store import open_store
+
+    t0 = time.perf_counter()
+    timings: dict = {}
+    formats = _formats(formats)
+    meeting_date = _check_date(meeting_date)
+    committee = str(committee or "").strip()
+    if comparator in (None, ""):
+        comparator = "statistical neighbours"
+    data = str(data) if data is not None else "official"
+    store = open_store(data)
+    timings["store"] = round(time.perf_counter() - t0, 3)
+    code, name, period = resolve_request(store, council, period)
+    slug = council_slug(name)
+    reports = Path(reports_dir) if reports_dir else paths.reports_dir()
+    dest = pack_dir(reports, slug, period)
+    notebooks = select_sections(discover_notebooks(notebooks_dir), sections)
+    parameters = {"council": code, "period": period, "comparator": comparator, "committee": committee,
+                  "meeting_date": meeting_date, "data": data,
+                  "comparators_file": str(comparators_file) if comparators_file else None}
+    fp = fingerprint(parameters, store.key, notebooks, formats)
+    if not force and is_up_to_date(dest, fp, formats):
+        return PackResult(name, code, period, dest, skipped=True, is_demo=store.is_demo,
+                          files={k: f"pack.{k}" for k in formats})
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{period}-", dir=dest.parent))
+    warnings: list[str] = list(store.warnings)
+    try:
+        (tmp / "notebooks").mkdir()
+        rendered = []
+        for sid, nb_path in notebooks.items():
+            t = time.perf_counter()
+            out_nb = tmp / "notebooks" / nb_path.name
+            try:
+                nb = execute_section(nb_path, out_nb, parameters, warm=warm, timeout=timeout)
+            except Exception as exc:
+                raise PackBuildError(f"{name} ({code}) {period}: section notebook {nb_path.name} failed: "
+                                     f"{_short_error(exc)}") from exc
+            timings[f"execute:{sid}"] = round(time.perf_counter() - t, 3)
+            t = time.perf_counter()
+            section = render_section(nb, sid)
+            rendered.append(section)
+            warnings.extend(section.warnings)
+            timings[f"render:{sid}"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        built = _dt.datetime.now().replace(microsecond=0)
+        context = pack_context(store, area_code=code, period=period, sections=rendered, comparator=comparator,
+                               committee=committee, meeting_date=meeting_date, built=built,
+                               version=package_versions().get("scrutiny-packs") or "")
+        html = render_pack_html(context)
+        timings["assemble"] = round(time.perf_counter() - t, 3)
+        files = {}
+        if "html" in formats:
+            (tmp / "pack.html").write_text(html, encoding="utf-8")
+            files["html"] = "pack.html"
+        if "pdf" in formats:
+            t = time.perf_counter()
+            write_pdf(html, tmp / "pack.pdf")
+            files["pdf"] = "pack.pdf"
+            timings["pdf"] = round(time.perf_counter() - t, 3)
+        timings["total"] = round(time.perf_counter() - t0, 3)
+        manifest = {
+            "council": name, "area_code": code, "slug": slug, "period": period,
+            "parameters": parameters, "sections": [s.id for s in rendered], "formats": list(formats),
+            "fingerprint": fp, "store_key": store.key, "is_demo": bool(store.is_demo),
+            "built": built.isoformat(), "host": os.uname().nodename if hasattr(os, "uname") else "",
+            "inputs": _inputs_records(store), "versions": package_versions(), "timings": timings,
+            "warnings": warnings,
+            "files": {f: _sha256(tmp / f) for f in [*files.values(),
+                                                     *[f"notebooks/{p.name}" for p in notebooks.values()]]},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+        install_pack(tmp, dest)
+    except BaseException:
+        _keep_failed(tmp, dest)
+        raise
+    return PackResult(name, code, period, dest, files=files, timings=timings, warnings=warnings,
+                      is_demo=store.is_demo)
+
+
+def _short_error(exc) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:
+        cell = getattr(exc, "exec_count", None)
+        return f"{ename}: {getattr(exc, 'evalue', '')}" + (f" (cell {cell})" if cell else "")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _inputs_records(store) -> list[dict]:
+    cols = [c for c in ("file", "name", "publication", "sha256", "size") if c in store.inputs.columns]
+    return json.loads(store.inputs[cols].to_json(orient="records"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def install_pack(tmp: Path, dest: Path) -> None:
+    """Move a finished pack into place. The current pack (if any) becomes
+    ``<council>/.previous/<period>`` (replacing the one kept before), then the
+    new folder is renamed to ``<council>/<period>``. Both are renames within
+    one folder tree on one file system: a reader sees the old complete pack
+    or the new complete pack, never a half-written one."""
+    prev_root = dest.parent / PREVIOUS_DIR
+    if dest.exists():
+        prev_root.mkdir(exist_ok=True)
+        prev = prev_root / dest.name
+        if prev.exists():
+            junk = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}old-", dir=dest.parent))
+            os.replace(prev, junk / "x")
+            shutil.rmtree(junk, ignore_errors=True)
+        os.replace(dest, prev)
+    os.replace(tmp, dest)
+
+
+def _keep_failed(tmp: Path, dest: Path) -> None:
+    """Keep what a failed build produced (the executed notebooks show the
+    error) in <council>/.failed/<period>, out of a reader's way."""
+    try:
+        failed = dest.parent / ".failed" / dest.name
+        if failed.exists():
+            shutil.rmtree(failed, ignore_errors=True)
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, failed)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def clean_stale_temporaries(reports_dir: Path, older_than_s: float = 3600) -> int:
+    """Remove temporary folders left by a killed build (older than an hour,
+    so a build running now is not touched)."""
+    n = 0
+    now = time.time()
+    for tmp in Path(reports_dir).glob(f"*/{TMP_PREFIX}*"):
+        try:
+            if now - tmp.stat().st_mtime > older_than_s:
+                shutil.rmtree(tmp, ignore_errors=True)
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+# --------------------------------------------------------------------- CLI
+
+def add_build_arguments(parser) -> None:
+    """Options of ``scrutiny build``."""
+    g = parser.add_argument_group("what to build")
+    who = g.add_mutually_exclusive_group(required=True)
+    who.add_argument("--council", help="council name, DfE LA number or ONS code")
+    who.add_argument("--all", action="store_true", help="every current council in the store")
+    who.add_argument("--run-file", type=Path, help="YAML file listing runs (see reports/README.md)")
+    g.add_argument("--period", type=int, default=None, help="year the period ends (default: latest)")
+    g.add_argument("--comparator", default="statistical neighbours",
+                   help="'statistical neighbours' (default), 'region' or a group in --comparators-file")
+    g.add_argument("--comparators-file", default=None, help="YAML file of custom comparator groups")
+    g.add_argument("--committee", default="", help="committee name for the cover and running header")
+    g.add_argument("--meeting-date", default="", help="meeting date, YYYY-MM-DD")
+    g.add_argument("--sections", default=None, help="comma-separated sections (default: all)")
+    g.add_argument("--format", default="html,pdf", help="html, pdf or html,pdf (default)")
+    g.add_argument("--data", default="official",
+                   help="'demo', 'official' (default, data/raw) or a folder of official releases")
+    o = parser.add_argument_group("where and how")
+    o.add_argument("--notebooks", type=Path, default=None, help="section notebooks folder (default notebooks/)")
+    o.add_argument("--reports", type=Path, default=None, help="output folder (default reports/)")
+    o.add_argument("--force", action="store_true", help="rebuild packs whose inputs have not changed")
+    o.add_argument("--workers", type=int, default=None, help="parallel workers for a batch (default: cores)")
+    o.add_argument("--dask", metavar="SCHEDULER", default=None,
+                   help="run the batch on Dask distributed: a scheduler address or 'local'")
+    o.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def cli_build(args) -> int:
+    from .batch import BatchRun, run_batch, runs_for_all, runs_from_file
+    formats = _formats(args.format)
+    common = dict(formats=formats, data=args.data, notebooks_dir=args.notebooks, reports_dir=args.reports)
+    if args.council:
+        result = build_pack(council=args.council, period=args.period, comparator=args.comparator,
+                            committee=args.committee, meeting_date=args.meeting_date, sections=args.sections,
+                            comparators_file=args.comparators_file, force=True, **common)
+        print(result.summary())
+        from .batch import write_index
+        write_index(args.reports or paths.reports_dir())
+        return 0
+    defaults = BatchRun(council="", period=args.period, comparator=args.comparator, committee=args.committee,
+                        meeting_date=args.meeting_date, sections=args.sections,
+                        comparators_file=args.comparators_file)
+    runs = runs_for_all(args.data, defaults) if args.all else runs_from_file(args.run_file, defaults)
+    summary = run_batch(runs, force=args.force, workers=args.workers, dask=args.dask,
+                        progress=not args.no_progress, **common)
+    print(summary.text())
+    return 0 if summary.ok else 1

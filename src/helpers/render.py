@@ -1,0 +1,409 @@
+"""Turn executed section notebooks into one self-contained HTML pack and an
+A4 PDF.
+
+nbconvert renders each executed notebook's outputs with the project's own
+template (``templates/scrutiny``: the JupyterLab base, no code, no prompts,
+no stderr); :func:`render_pack_html` places those section bodies between a
+cover, a contents list, notes on the data and the sources and definitions
+appendix (``templates/pack.html.j2``, Jinja with autoescape, so every value
+from a data file or a parameter is escaped); :func:`write_pdf` lays the same
+HTML out on A4 with WeasyPrint (``templates/pack.css``: running header, page
+numbers, contents with page numbers).
+
+The exporter, the Jinja environment and WeasyPrint's fonts are built once per
+process and reused for every section and every council.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import html as _html
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .indicators import SECTIONS
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+#: What a status code in the store means, for the data notes.
+CODE_MEANINGS = {
+    "c": "Suppressed by the publisher to protect confidentiality (small numbers).",
+    "x": "Not available: not collected or not published for this area and year.",
+    "z": "Not applicable.",
+    "u": "Low reliability: published but the publisher warns against relying on it.",
+    "low": "Rounds to zero.",
+    "k": "Rounds to zero but is not zero.",
+    "not_derivable": "A rate the pack derives could not be calculated because one of its inputs is missing or suppressed.",
+    "missing": "No figure in the data for this area and year.",
+}
+SMALL_NUMBER = 10
+_H2 = re.compile(r"<h2\b[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h2>", re.S | re.I)
+_TAG = re.compile(r"<[^>]+>")
+_SCRIPT = re.compile(r"<script\b.*?</script\s*>|<script\b[^>]*/>", re.S | re.I)
+_LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
+_EXTERNAL_SRC = re.compile(r"""\b(src|srcset|data|poster)\s*=\s*(["'])\s*(?:https?:)?//[^"']*\2""", re.I)
+
+
+# ----------------------------------------------------------------- sections
+
+@dataclass
+class RenderedSection:
+    id: str
+    title: str
+    order: int
+    body: str
+    headings: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"section-{self.id}"
+
+
+@lru_cache(maxsize=1)
+def section_exporter():
+    """nbconvert's HTMLExporter with the project's template, built once per
+    process (building it reads and compiles the template tree)."""
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        template_name="scrutiny",
+        template_file="section.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
+    return exporter
+
+
+def section_meta(nb, fallback_id: str) -> tuple[str, str, int]:
+    meta = dict(nb.metadata.get("scrutiny", {}) or {})
+    sid = str(meta.get("section") or fallback_id)
+    title = str(meta.get("title") or _first_heading(nb) or SECTIONS.get(sid, sid.replace("_", " ").capitalize()))
+    order = int(meta.get("order", 0) or 0)
+    return sid, title, order
+
+
+def _first_heading(nb) -> str | None:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.match(r"\s*#\s+(.+)", cell.source)
+            return m.group(1).strip() if m else None
+    return None
+
+
+def render_section(nb, fallback_id: str = "section") -> RenderedSection:
+    """The outputs of one executed notebook as an HTML fragment, with its
+    indicator headings (``<h2 id=...>``) for the contents list. The first
+    markdown cell (``# Section title``) is replaced by the pack's own section
+    heading; stderr goes into ``warnings``, never into the pack."""
+    sid, title, order = section_meta(nb, fallback_id)
+    nb = copy.deepcopy(nb)
+    warnings: list[str] = []
+    cells = []
+    dropped_title = False
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"remove-cell", "remove_cell"}:
+            continue
+        if not dropped_title and cell.cell_type == "markdown" and re.match(r"\s*#\s+\S", cell.source):
+            dropped_title = True
+            rest = cell.source.split("\n", 1)[1] if "\n" in cell.source.strip() else ""
+            if not rest.strip():
+                continue
+            cell.source = rest
+        if cell.cell_type == "code":
+            if tags & {"parameters", "injected-parameters", "remove-output", "remove_output"}:
+                cell.outputs = []
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    text = out.get("text", "").strip()
+                    if text:
+                        warnings.append(f"{sid}: {text.splitlines()[-1][:300]}")
+                    continue
+                kept.append(out)
+            cell.outputs = kept
+        elif cell.cell_type == "raw":
+            continue
+        cells.append(cell)
+    nb.cells = cells
+    body, _ = section_exporter().from_notebook_node(nb)
+    body, removed = _make_self_contained(body)
+    if removed:
+        warnings.append(f"{sid}: removed {removed} script or external reference(s) from the notebook's output")
+    headings = [{"id": hid, "text": _html.unescape(_TAG.sub("", text)).strip()}
+                for hid, text in _H2.findall(body)]
+    return RenderedSection(sid, title, order, body.strip(), headings, warnings)
+
+
+def _make_self_contained(body: str) -> tuple[str, int]:
+    """Strip scripts, <link> tags and external src references: a pack opens
+    offline and runs no code."""
+    n = 0
+    for pattern, repl in ((_SCRIPT, ""), (_LINK_TAG, ""), (_EXTERNAL_SRC, r'\1=""')):
+        body, k = pattern.subn(repl, body)
+        n += k
+    return body, n
+
+
+# --------------------------------------------------------------------- pack
+
+@lru_cache(maxsize=1)
+def _jinja():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)),
+                      autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
+                      trim_blocks=False, lstrip_blocks=False)
+    return env
+
+
+@lru_cache(maxsize=1)
+def pack_css() -> str:
+    return (TEMPLATES_DIR / "pack.css").read_text(encoding="utf-8")
+
+
+def render_pack_html(context: dict) -> str:
+    """The whole pack as one HTML string. ``context`` is built by
+    :func:`pack_context`; section bodies are inserted as markup, everything
+    else is escaped."""
+    from markupsafe import Markup
+    ctx = dict(context)
+    ctx["sections"] = [dict(anchor=s.anchor, id=s.id, title=s.title, headings=s.headings, body=Markup(s.body))
+                       for s in context["sections"]]
+    ctx["css"] = Markup(pack_css().replace("</", "<\\/"))
+    return _jinja().get_template("pack.html.j2").render(**ctx)
+
+
+def pack_context(store, *, area_code: str, period: int | None, sections: list[RenderedSection],
+                 comparator: str, committee: str = "", meeting_date: str = "", comparator_codes=None,
+                 built: _dt.datetime | None = None, version: str = "") -> dict:
+    """Everything the pack template needs apart from the section bodies:
+    cover facts, data notes and the appendix, from the store and catalogue."""
+    area = store.area(area_code)
+    catalogue = store.catalogue
+    built = built or _dt.datetime.now()
+    shown_sections = {s.id for s in sections}
+    heading_ids = {h["id"] for s in sections for h in s.headings}
+    indicator_ids = [i.id for i in catalogue
+                     if i.section in shown_sections or any(h.endswith("-" + i.id) or h == i.id for h in heading_ids)]
+    if "summary" in shown_sections and not indicator_ids:
+        indicator_ids = catalogue.ids()
+    if comparator_codes is None:
+        comparator_codes = comparator_members(store, area_code, comparator)
+    council = {"name": str(area["area_name"]), "code": str(area_code), "ons_code": str(area.get("ons_code") or ""),
+               "region": str(area.get("region_name") or ""), "region_code": str(area.get("region_code") or "")}
+    running = " · ".join(x for x in (council["name"], committee, _date_text(meeting_date)) if x)
+    return {
+        "council": council,
+        "committee": committee,
+        "meeting_date_text": _date_text(meeting_date),
+        "running_title": running,
+        "comparator_text": ("its statistical neighbours" if comparator in (None, "", "statistical neighbours")
+                            else "the other councils in its region" if comparator == "region"
+                            else f"the comparator group '{comparator}'"),
+        "data_as_at": data_as_at(store, indicator_ids, period),
+        "is_demo": bool(store.is_demo),
+        "store_key": store.key,
+        "built_text": built.strftime("%-d %B %Y %H:%M"),
+        "version": version,
+        "sections": sections,
+        "notes": data_notes(store, area_code, comparator_codes, council["region_code"], indicator_ids, period),
+        "appendix": appendix(store, indicator_ids),
+    }
+
+
+def _date_text(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        d = _dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{d.day} {d.strftime('%B %Y')}"
+
+
+def comparator_members(store, area_code: str, comparator: str | None) -> list[str]:
+    if comparator == "region":
+        area = store.area(area_code)
+        c = store.councils()
+        return [x for x in c.loc[c["region_code"] == area["region_code"], "area_code"] if x != area_code]
+    nb = store.neighbours
+    if nb is None or nb.empty:
+        return []
+    try:
+        from .compare import DEFAULT_MODEL
+    except ImportError:
+        DEFAULT_MODEL = nb["model"].iloc[0]
+    rows = nb[(nb["area_code"] == area_code) & (nb["model"] == DEFAULT_MODEL)]
+    return list(rows.sort_values("rank")["neighbour_code"])
+
+
+def _latest_ok(frame, period: int | None):
+    ok = frame[frame["status"] == "ok"]
+    if period is not None:
+        ok = ok[ok["period"] <= period]
+    return int(ok["period"].max()) if len(ok) else None
+
+
+def data_as_at(store, indicator_ids: list[str], period: int | None) -> list[str]:
+    """'30 September 2025: social work workforce' and so on: the latest period
+    of each kind shown in the pack."""
+    ind = store.indicators
+    ind = ind[ind["indicator"].isin(indicator_ids) & (ind["level"] == "national")]
+    by_label: dict[str, list[str]] = {}
+    for i in store.catalogue:
+        if i.id not in indicator_ids:
+            continue
+        p = _latest_ok(ind[ind["indicator"] == i.id], period)
+        if p is None:
+            continue
+        section = SECTIONS.get(i.section, i.section)
+        titles = by_label.setdefault(i.period_label(p), [])
+        if section not in titles:
+            titles.append(section)
+    return [f"{label}: {', '.join(t.lower() if k else t for k, t in enumerate(titles))}"
+            for label, titles in by_label.items()]
+
+
+def data_notes(store, area_code: str, comparator_codes, region_code: str, indicator_ids: list[str],
+               period: int | None, years: int = 5) -> dict:
+    """Codes in place of figures, reorganisations, joint returns, small
+    numbers and catalogue caveats for the figures a pack shows."""
+    from .charts import STATUS_WORDS
+    codes_in_pack = [area_code, *comparator_codes, region_code, "E92000001"]
+    areas = store.areas
+    joint_rows = areas[areas["is_joint"].astype(bool)]
+    joint_codes = [r.area_code for r in joint_rows.itertuples()
+                   if area_code in str(r.joint_members).split(",")]
+    ind = store.indicators
+    last = period if period is not None else int(ind["period"].max())
+    shown = ind[ind["indicator"].isin(indicator_ids) & ind["area_code"].isin(codes_in_pack + joint_codes)
+                & (ind["period"] > last - years) & (ind["period"] <= last)]
+    labels = {i.id: i.label for i in store.catalogue}
+    codes = []
+    coded = shown[shown["status"] != "ok"]
+    for code, grp in coded.groupby("status", sort=True):
+        examples = [f"{r.area_name}, {labels.get(r.indicator, r.indicator)}, {r.period}"
+                    for r in grp.sort_values(["period", "area_name"], ascending=[False, True]).head(3).itertuples()]
+        codes.append({"code": code, "word": STATUS_WORDS.get(code, "not available"),
+                      "meaning": CODE_MEANINGS.get(code, "A code the publisher uses in place of a figure."),
+                      "count": len(grp), "examples": "; ".join(examples) + ("; …" if len(grp) > 3 else "")})
+    reorganisations = []
+    seen = set()
+    for code in [area_code, *comparator_codes]:
+        rows = areas[areas["area_code"] == code]
+        if rows.empty:
+            continue
+        note = str(rows.iloc[0].get("note") or "").strip()
+        if note and note not in seen and not bool(rows.iloc[0]["is_joint"]):
+            seen.add(note)
+            reorganisations.append({"name": str(rows.iloc[0]["area_name"]), "note": note})
+    joint = [str(r.note) for r in joint_rows.itertuples() if r.area_code in joint_codes and str(r.note).strip()]
+    small = []
+    mine = shown[(shown["area_code"] == area_code) & (shown["status"] == "ok") & shown["numerator"].notna()]
+    for i in store.catalogue:
+        if i.id not in indicator_ids:
+            continue
+        rows = mine[mine["indicator"] == i.id]
+        if rows.empty:
+            continue
+        latest = rows[rows["period"] == rows["period"].max()].iloc[0]
+        if latest["numerator"] < SMALL_NUMBER:
+            small.append(f"{i.label} ({i.period_label(int(latest['period']))}): {i.format_value(latest['value'])}, "
+                         f"from {latest['numerator']:,.0f}"
+                         + (f" of {latest['denominator']:,.0f}" if latest["denominator"] == latest["denominator"] else ""))
+    caveats = [{"label": i.label, "text": str(i.caveat).strip()} for i in store.catalogue
+               if i.id in indicator_ids and i.caveat]
+    return {"codes": codes, "reorganisations": reorganisations, "joint": joint, "small": small,
+            "small_threshold": SMALL_NUMBER, "caveats": caveats}
+
+
+@lru_cache(maxsize=4)
+def _sources(path: str | None = None) -> dict:
+    import yaml
+    from . import paths
+    p = Path(path) if path else paths.data_dir() / "sources.yml"
+    if not p.exists():
+        p = paths.PROJECT_ROOT / "data" / "sources.yml"
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError):
+        return {}
+    return {str(s.get("id")): s for s in doc.get("sources", []) if isinstance(s, dict)}
+
+
+_POLARITY = {"higher_is_better": "Higher is better", "lower_is_better": "Lower is better",
+             "context": "Context: neither higher nor lower is better in itself"}
+_UNIT = {"percent": "Percentage", "per_10k": "Rate per 10,000 children aged 0 to 17",
+         "ratio": "Ratio", "gbp": "Pounds (£)", "days": "Days"}
+_DERIVED_FROM_POPULATION = ("per_10k_population", "per_child_population")
+
+
+def appendix(store, indicator_ids: list[str]) -> list[dict]:
+    """The trail for each indicator: catalogue entry -> publication -> file."""
+    sources = _sources()
+    inputs = store.inputs
+    groups: dict[str, dict] = {}
+    for i in store.catalogue:
+        if i.id not in indicator_ids:
+            continue
+        pubs = [i.source] + (["ons_population"] if i.derive in _DERIVED_FROM_POPULATION else [])
+        files = []
+        for pub in pubs:
+            rows = inputs[inputs["publication"] == pub] if "publication" in inputs else inputs.iloc[0:0]
+            for r in rows.itertuples():
+                files.append({"name": getattr(r, "name", None) or Path(r.file).name, "sha256": str(r.sha256)})
+        src = sources.get(i.source, {})
+        landing = str(src.get("landing") or "")
+        if not landing.startswith("https://"):
+            landing = ""
+        group = groups.setdefault(i.section, {"section": i.section, "title": SECTIONS.get(i.section, i.section),
+                                              "indicators": []})
+        group["indicators"].append({
+            "id": i.id, "label": i.label, "definition": i.definition, "unit": _UNIT.get(i.unit, i.unit),
+            "polarity": _POLARITY.get(i.polarity, i.polarity), "period_basis": _period_basis_text(i.period_basis),
+            "target": None if i.target is None else i.format_value(i.target),
+            "source_title": str(src.get("title") or i.source), "publisher": str(src.get("publisher") or ""),
+            "landing": landing, "files": files})
+    return list(groups.values())
+
+
+def _period_basis_text(basis: str) -> str:
+    return {"31 March": "Counted at, or in the year to, 31 March",
+            "30 September": "Counted at, or in the year to, 30 September",
+            "financial year": "Financial year (April to March)"}.get(basis, basis)
+
+
+# ---------------------------------------------------------------------- PDF
+
+@lru_cache(maxsize=1)
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+    return FontConfiguration()
+
+
+def _url_fetcher():
+    # Only data: URIs: a pack never reaches the network or the file system.
+    from weasyprint.urls import URLFetcher
+    return URLFetcher(allowed_protocols={"data"})
+
+
+def write_pdf(html: str, target: Path) -> None:
+    """Lay the pack out on A4 (pack.css's @page rules) and write the PDF."""
+    from weasyprint import HTML
+    HTML(string=html, base_url="data:,", url_fetcher=_url_fetcher()).write_pdf(
+        str(target), font_config=_font_config())
+
+
+# -------------------------------------------------------------------- index
+
+def render_index(entries: list[dict], built: _dt.datetime | None = None) -> str:
+    """reports/index.html: every pack, newest period first."""
+    built = built or _dt.datetime.now()
+    return _jinja().get_template("index.html.j2").render(
+        entries=entries, css="", built_text=built.strftime("%-d %B %Y %H:%M"))

@@ -1,0 +1,1143 @@
+"""The notebook-facing API: what a section notebook calls to show one
+council's figures, with words, charts and questions, as HTML.
+
+A section notebook is a parameters cell and a few calls::
+
+    from helpers import report
+    section = report.open_section("workforce", council=council, period=period,
+                                  comparator=comparator, data=data,
+                                  comparators_file=comparators_file,
+                                  committee=committee, meeting_date=meeting_date)
+    section.introduction()
+    section.key_findings()
+    for ind in section.indicators:
+        display(section.indicator(ind))
+    section.questions()
+
+and the summary notebook::
+
+    summary = report.open_summary(council=council, ...)
+    summary.key_messages()
+    summary.at_a_glance()
+    summary.indicator_table()
+
+Every method returns an :class:`Html` block (shown in JupyterLab and stored
+by papermill as ``text/html``). Parameters are checked when a section is
+opened; a bad one raises :class:`~helpers.errors.ParameterError` or
+:class:`~helpers.errors.UnknownCouncilError` naming the parameter, the rule,
+the value received and the allowed values.
+
+The statistics come from :mod:`helpers.compare`, the sentences from
+:mod:`helpers.narrative` (with plain fall-backs here while it is missing) and
+the charts from :mod:`helpers.charts`. Every string taken from data is
+HTML-escaped; the markup is semantic (h2/h3, tables with ``th scope``,
+figure/figcaption), with no script and no external resource.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, ScrutinyError, UnknownCouncilError
+from .indicators import SECTIONS, Indicator
+
+__all__ = ["Html", "Parameters", "Section", "Summary", "check_parameters", "open_section", "open_summary",
+           "format_rank", "band_words", "trend_words", "rag_words", "SECTION_ORDER", "HEADLINE_INDICATORS"]
+
+#: Section notebooks in pack order (notebook metadata ``scrutiny.order``).
+SECTION_ORDER = {"summary": 0, "workforce": 10, "front_door": 20, "child_protection": 30, "looked_after": 40,
+                 "care_leavers": 50, "spending": 60}
+
+#: Indicators on the at-a-glance page, when the store has them.
+HEADLINE_INDICATORS = ("wf_caseload", "wf_agency", "wf_turnover", "fd_referral_rate", "fd_rereferral",
+                       "cin_rate", "cp_rate", "cp_repeat", "cla_rate", "ps_3plus_year", "cl_eet_1921",
+                       "sp_csc_per_child")
+
+COMPARATOR_KEYWORDS = ("statistical neighbours", "region")
+DEFAULT_COMMITTEE = "Children and Young People Overview and Scrutiny Committee"
+
+_e = html.escape
+
+
+# --------------------------------------------------------------------------- HTML block
+
+class Html:
+    """A block of report markup: shown as HTML in JupyterLab and in papermill
+    outputs, as plain text elsewhere."""
+
+    def __init__(self, markup: str, text: str = ""):
+        self.markup = markup
+        self.text = text or re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup)).strip()
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __str__(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:
+        short = self.text if len(self.text) < 300 else self.text[:297] + "..."
+        return short
+
+    def __add__(self, other: "Html") -> "Html":
+        return Html(self.markup + other.markup, (self.text + " " + other.text).strip())
+
+
+# --------------------------------------------------------------------------- parameters
+
+@dataclass(frozen=True)
+class Parameters:
+    """A notebook's parameters, checked."""
+    council: str
+    period: int | None = None
+    comparator: str = "statistical neighbours"
+    committee: str = DEFAULT_COMMITTEE
+    meeting_date: str = ""
+    data: str = "demo"
+    comparators_file: str = ""
+
+    @property
+    def meeting_day(self) -> _dt.date | None:
+        return _dt.date.fromisoformat(self.meeting_date) if self.meeting_date else None
+
+
+def _type_name(value) -> str:
+    return type(value).__name__
+
+
+def check_parameters(council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
+                     meeting_date="", data="demo", comparators_file="") -> Parameters:
+    """Check the parameters' types and formats (not yet against the data).
+
+    council           a council name, DfE LA number or ONS code (a number such
+                      as 878 is read as a DfE LA number)
+    period            None (latest) or the year the period ends, e.g. 2025
+    comparator        "statistical neighbours", "region" or a group name in
+                      ``comparators_file``
+    committee         the committee's name, printed on the pages
+    meeting_date      "" or the meeting date as YYYY-MM-DD
+    data              "demo", "official" or a folder of releases
+    comparators_file  "" or a YAML file of comparator groups
+    """
+    if isinstance(council, bool) or not isinstance(council, (str, int)):
+        raise ParameterError("council", f"must be text (a council name, DfE LA number or ONS code), "
+                                        f"not {_type_name(council)}", council)
+    council = str(council).strip()
+    if not council:
+        raise ParameterError("council", "is empty: give a council name, DfE LA number or ONS code, "
+                                        "e.g. council = \"Devon\"")
+    if period is not None:
+        if isinstance(period, str) and period.strip().isdigit():
+            period = int(period.strip())
+        if isinstance(period, float) and period.is_integer():
+            period = int(period)
+        if isinstance(period, bool) or not isinstance(period, (int, np.integer)):
+            raise ParameterError("period", f"must be None (the latest period) or a year such as 2025, "
+                                           f"not {_type_name(period)}", period)
+        period = int(period)
+    if not isinstance(comparator, str) or not comparator.strip():
+        raise ParameterError("comparator", "must be text: 'statistical neighbours', 'region' or the name of a "
+                                           "group in comparators_file", comparator)
+    comparator = comparator.strip()
+    if comparator.lower() in COMPARATOR_KEYWORDS:
+        comparator = comparator.lower()
+    if not isinstance(committee, str):
+        raise ParameterError("committee", f"must be text, not {_type_name(committee)}", committee)
+    if meeting_date is None:
+        meeting_date = ""
+    if isinstance(meeting_date, (_dt.date, _dt.datetime)):
+        meeting_date = meeting_date.strftime("%Y-%m-%d")
+    if not isinstance(meeting_date, str):
+        raise ParameterError("meeting_date", f"must be text in the form YYYY-MM-DD (or \"\"), "
+                                             f"not {_type_name(meeting_date)}", meeting_date)
+    meeting_date = meeting_date.strip()
+    if meeting_date:
+        ok = re.fullmatch(r"\d{4}-\d{2}-\d{2}", meeting_date)
+        try:
+            _dt.date.fromisoformat(meeting_date)
+        except ValueError:
+            ok = None
+        if not ok:
+            raise ParameterError("meeting_date", "must be a date in the form YYYY-MM-DD, e.g. \"2025-11-20\" "
+                                                 "(or \"\" for none)", meeting_date)
+    if data is None:
+        data = "official"
+    if isinstance(data, os.PathLike):
+        data = str(data)
+    if not isinstance(data, str) or not data.strip():
+        raise ParameterError("data", "must be 'demo', 'official' or the path of a folder of releases", data)
+    data = data.strip()
+    if data not in ("demo", "official") and not Path(data).is_dir():
+        raise ParameterError("data", "is not 'demo' or 'official', and no folder has that path. Use 'demo', "
+                                     "'official' (data/raw) or a folder of official releases", data)
+    if comparators_file is None:
+        comparators_file = ""
+    if isinstance(comparators_file, os.PathLike):
+        comparators_file = str(comparators_file)
+    if not isinstance(comparators_file, str):
+        raise ParameterError("comparators_file", f"must be text (a path) or \"\", not "
+                                                 f"{_type_name(comparators_file)}", comparators_file)
+    comparators_file = comparators_file.strip()
+    if comparators_file and not Path(comparators_file).is_file():
+        raise ParameterError("comparators_file", "no file has that path; give the YAML file of comparator "
+                                                 "groups, or \"\" for none", comparators_file)
+    if comparator not in COMPARATOR_KEYWORDS and not comparators_file:
+        raise ParameterError("comparator", "must be 'statistical neighbours' or 'region' (or the name of a group "
+                                           "in comparators_file, which is empty)", comparator)
+    return Parameters(council=council, period=period, comparator=comparator, committee=committee.strip(),
+                      meeting_date=meeting_date, data=data, comparators_file=comparators_file)
+
+
+def _load_store(data: str):
+    from .store import open_store
+    try:
+        return open_store(data)
+    except ScrutinyError as exc:
+        raise ParameterError("data", f"no data could be loaded: {exc}", data) from exc
+
+
+def _resolve_council(store, council: str) -> str:
+    code = store.resolve(council)  # UnknownCouncilError with "Did you mean" suggestions
+    row = store.area(code)
+    if row["level"] != "la":
+        raise ParameterError("council", f"{row['area_name']} is a {'region' if row['level'] == 'regional' else 'country'}"
+                                        f", not a council; give a council name, DfE LA number or ONS code", council)
+    if bool(row["is_joint"]):
+        members = [m for m in str(row["joint_members"]).split(",") if m]
+        names = [f"{store.area(m)['area_name']} ({m})" for m in members if m in set(store.areas["area_code"])]
+        raise UnknownCouncilError(council, names) if names else ParameterError(
+            "council", "is a joint workforce return, not a council", council)
+    return code
+
+
+# --------------------------------------------------------------------------- words
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _isnan(x) -> bool:
+    try:
+        return x is None or math.isnan(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def format_rank(rank, n, *, context: bool, tied: bool = False, short: bool = False) -> str:
+    """'3rd of 11 (1st is best)'; 'joint 2nd of 11 (1st is highest)';
+    'not ranked'. ``short`` leaves out the bracket (a table's note says it)."""
+    if _isnan(rank) or not n:
+        return "not ranked"
+    text = f"{'joint ' if tied else ''}{_ordinal(int(rank))} of {int(n)}"
+    if short:
+        return text
+    return text + (" (1st is highest)" if context else " (1st is best)")
+
+
+def _table_value(ind: Indicator, value) -> str:
+    """A figure in a table whose row names the unit: '12.1%', '£1,457',
+    '349.8' (per 10,000), '11.8' (days)."""
+    if _isnan(value):
+        return "n/a"
+    text = ind.format_value(float(value), with_unit=False)
+    return {"percent": f"{text}%", "gbp": f"\u00a3{text}"}.get(ind.unit, text)
+
+
+def _short_period(ind: Indicator, period: int) -> str:
+    """'30 Sep 2025', '31 Mar 2025', '2024-25'."""
+    label = ind.period_label(int(period))
+    return label.replace("September", "Sep").replace("March", "Mar")
+
+
+_BAND_TEXT = {"A": "best quarter", "B": "second-best quarter", "C": "second-worst quarter", "D": "worst quarter"}
+_BAND_CONTEXT = {"A": "highest quarter", "B": "second-highest quarter", "C": "second-lowest quarter",
+                 "D": "lowest quarter"}
+
+
+def band_words(band, *, context: bool) -> str:
+    """Quartile band among all English councils, in words."""
+    if band is None or (isinstance(band, float) and math.isnan(band)) or band == "":
+        return "no band"
+    words = (_BAND_CONTEXT if context else _BAND_TEXT).get(str(band), "")
+    return f"{band}: {words}" if words else str(band)
+
+
+_ARROWS = {"rising": "\u2191", "falling": "\u2193", "no clear trend": "\u2192"}
+
+
+def trend_words(direction, judgement=None) -> str:
+    """'↑ rising (worsening)', '→ no clear trend', 'not enough years to judge'."""
+    if direction in (None, "", "not enough years") or (isinstance(direction, float) and math.isnan(direction)):
+        return "not enough years to judge"
+    arrow = _ARROWS.get(direction, "")
+    extra = f" ({judgement})" if judgement else ""
+    return f"{arrow} {direction}{extra}".strip()
+
+
+_RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", "n/a": "Not rated (context)"}
+_RAG_COLOURS = {"green": "#1b7837", "amber": "#e08214", "red": "#b2182b"}
+
+
+def rag_words(rag, *, context: bool = False) -> str:
+    if context:
+        return "Not rated (context)"
+    if rag in (None, "", "n/a"):
+        return "Not rated (no comparison)"
+    return _RAG_WORDS.get(str(rag), str(rag))
+
+
+def _rag_html(rag, *, context: bool) -> str:
+    word = rag_words(rag, context=context)
+    colour = _RAG_COLOURS.get(str(rag))
+    if not colour or context:
+        return f'<span class="rag rag-na">{_e(word)}</span>'
+    # the colour only repeats the word, for readers who see it
+    return (f'<span class="rag rag-{_e(str(rag))}"><span aria-hidden="true" style="display:inline-block;'
+            f'width:0.8em;height:0.8em;border-radius:50%;background:{colour};margin-right:0.3em"></span>'
+            f'{_e(word)}</span>')
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _sentences_html(sentences) -> str:
+    return "".join(f"<p>{_e(s)}</p>" for s in sentences if s)
+
+
+# --------------------------------------------------------------------------- narrative (thin adapter)
+
+def _narrative(name: str):
+    """A function from helpers.narrative, or None while it does not exist."""
+    try:
+        from . import narrative
+    except ImportError:
+        return None
+    return getattr(narrative, name, None)
+
+
+def _as_sentences(result) -> list[str]:
+    if result is None:
+        return []
+    if isinstance(result, str):
+        return [result] if result.strip() else []
+    out = []
+    for item in result:
+        if isinstance(item, str):
+            out.append(item)
+        else:  # objects with a .text (or str())
+            out.append(str(getattr(item, "text", item)))
+    return [s for s in out if s.strip()]
+
+
+def _comparator_phrase(c, group_label: str) -> str:
+    if c.comparator == "region":
+        return f"the other councils in {c.region_name}" if c.region_name else "the other councils in its region"
+    if c.comparator == "comparator group":
+        return f"the {group_label} group"
+    return "its statistical neighbours"
+
+
+def describe(c, group_label: str = "statistical neighbours", subject: str | None = None) -> list[str]:
+    """Sentences about one comparison: from helpers.narrative.describe when it
+    exists, else plain sentences built here."""
+    fn = _narrative("describe")
+    if fn is not None:
+        return _as_sentences(fn(c))
+    return _fallback_describe(c, group_label, subject)
+
+
+def _fallback_describe(c, group_label: str, subject: str | None = None) -> list[str]:
+    ind: Indicator = c.indicator
+    who = subject or c.area_name
+    phrase = ind.period_phrase(c.period)
+    label = _lower_first(ind.label)
+    if not c.has_value:
+        return [f"{phrase}, {_possessive(who)} figure for {label} is {c.status_word}"
+                + (" (suppressed to protect confidentiality, usually because the numbers are small)"
+                   if c.status == "c" else "") + ", so it cannot be compared."]
+    out = [f"{phrase}, {_possessive(who)} {label} was {ind.format_value(c.value)}."]
+    comp = _comparator_phrase(c, group_label)
+    if not _isnan(c.neighbour_mean):
+        rel = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(c.vs_neighbours or "",
+                                                                                          "compared with")
+        rank = format_rank(c.rank, c.rank_n, context=c.is_context, tied=c.rank_tied)
+        out.append(f"This is {rel} the average of {comp} ({ind.format_value(c.neighbour_mean)}); "
+                   f"it ranks {rank} among them.")
+    if not _isnan(c.england):
+        rel = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(c.vs_england or "",
+                                                                                          "compared with")
+        out.append(f"It is {rel} England ({ind.format_value(c.england)}).")
+    t = c.trend_3
+    if t.is_trend:
+        judge = f", which is {t.judgement}" if t.judgement else ""
+        out.append(f"Over the three years to {ind.period_label(c.period)} it has been {t.direction}{judge}.")
+    elif t.enough_years:
+        out.append(f"There is no clear trend over the three years to {ind.period_label(c.period)}.")
+    return out
+
+
+# --------------------------------------------------------------------------- comparisons (memoised)
+
+#: Comparisons already made in this process: a warm kernel running one
+#: section after another compares each indicator once.
+_COMPARISONS: dict = {}
+
+
+def _compare(store, code: str, iid: str, period: int | None, comparator):
+    from .compare import compare_indicator
+    key = (id(store), store.key, code, iid, period,
+           tuple(comparator) if isinstance(comparator, (list, tuple)) else comparator)
+    if key not in _COMPARISONS:
+        if len(_COMPARISONS) > 2000:
+            _COMPARISONS.clear()
+        _COMPARISONS[key] = compare_indicator(store, code, iid, period, comparator)
+    return _COMPARISONS[key]
+
+
+# --------------------------------------------------------------------------- the shared context
+
+def _published_periods(store) -> dict[str, list[int]]:
+    """For each indicator, the periods in which any council has a figure."""
+    f = store.indicators
+    ok = f[(f["level"] == "la") & (f["status"] == "ok")]
+    return {iid: sorted(int(p) for p in g.unique()) for iid, g in ok.groupby("indicator")["period"]}
+
+
+class _Context:
+    """A council, its comparators and the period, checked against the store."""
+
+    section_id = "summary"
+
+    def __init__(self, params: Parameters, indicator_ids: list[str] | None = None):
+        self.params = params
+        self.store = _load_store(params.data)
+        self.catalogue = self.store.catalogue
+        self.code = _resolve_council(self.store, params.council)
+        self.area = self.store.area(self.code)
+        self.name = str(self.area["area_name"])
+        published = _published_periods(self.store)
+        wanted = indicator_ids if indicator_ids is not None else self.catalogue.ids()
+        self.indicators: list[str] = [i for i in wanted if i in published]
+        self._published = published
+        self.comparator_label, self._comparator, self.comparator_notes = self._comparator_group()
+        self._check_period()
+
+    # -- checks ---------------------------------------------------------------
+    def _comparator_group(self):
+        p = self.params
+        if p.comparator == "statistical neighbours":
+            return "statistical neighbours", None, []
+        if p.comparator == "region":
+            region = str(self.area.get("region_name", "") or "")
+            return (f"councils in {region}" if region else "councils in the region"), "region", []
+        from .neighbours import load_comparator_groups
+        groups = load_comparator_groups(p.comparators_file, self.store.areas)
+        names = list(dict.fromkeys(groups["group"]))
+        labels = dict(zip(groups["group"], groups["label"]))
+        chosen = [g for g in names if g == p.comparator or labels[g] == p.comparator]
+        if not chosen:
+            allowed = ["statistical neighbours", "region"] + names
+            raise ParameterError("comparator", f"is not 'statistical neighbours', 'region' or a group in "
+                                               f"{p.comparators_file}. Allowed values: "
+                                               + ", ".join(repr(a) for a in allowed), p.comparator)
+        rows = groups[groups["group"] == chosen[0]]
+        notes = [f"{r.member}: {r.note}" for r in rows.itertuples() if not r.resolved]
+        codes = [str(c) for c in rows.loc[rows["resolved"] & ~rows["duplicate"], "area_code"] if str(c) != self.code]
+        if not codes:
+            raise ParameterError("comparator", f"the group {chosen[0]!r} in {p.comparators_file} has no member "
+                                               f"found in the data", p.comparator)
+        return str(labels[chosen[0]]), codes, notes
+
+    def _check_period(self):
+        period = self.params.period
+        available = sorted({p for i in self.indicators for p in self._published[i]})
+        self.available_periods = available
+        if period is None or not self.indicators:
+            return
+        if period not in available:
+            where = ("this section" if self.section_id != "summary" else "the store")
+            listing = ", ".join(map(str, available)) if available else "none"
+            raise ParameterError("period", f"no figures for {period} in {where}. Available periods (the year "
+                                           f"the period ends): {listing}. Use period = None for the latest",
+                                 period)
+
+    # -- per indicator ----------------------------------------------------------
+    def period_for(self, iid: str) -> tuple[int | None, str]:
+        """The period to show for an indicator and, when it is not the one
+        asked for, why."""
+        ind = self.catalogue[iid]
+        periods = self._published.get(iid, [])
+        if not periods:
+            return None, f"{ind.label} is not in the data."
+        last = self.area.get("last_period")
+        wanted = self.params.period
+        if wanted is None:
+            use = periods[-1]
+            if not _isnan(last) and int(last) < use:
+                earlier = [p for p in periods if p <= int(last)]
+                if earlier:
+                    use = earlier[-1]
+            return use, ""
+        if wanted in periods:
+            return wanted, ""
+        earlier = [p for p in periods if p < wanted]
+        if earlier:
+            return earlier[-1], (f"{ind.label} is not published for {wanted}; the latest earlier figure, for "
+                                 f"{ind.period_label(earlier[-1])}, is shown.")
+        return periods[0], (f"{ind.label} is first published for {ind.period_label(periods[0])}, after the "
+                            f"period asked for ({wanted}); that first figure is shown.")
+
+    def comparison(self, iid: str):
+        period, _ = self.period_for(iid)
+        return _compare(self.store, self.code, iid, period, self._comparator)
+
+    def subject_label(self, c) -> str:
+        """The council's name, or the joint return's when the figure is joint."""
+        if c.joint_with:
+            return f"{self.name} and {c.joint_with} (joint return)"
+        return self.name
+
+    @property
+    def neighbour_word(self) -> str:
+        if self.params.comparator == "statistical neighbours":
+            return "Neighbour average"
+        if self.params.comparator == "region":
+            return "Regional council average"
+        return f"{self.comparator_label} average"
+
+    # -- shared blocks -------------------------------------------------------------
+    def _banner(self) -> str:
+        p = self.params
+        bits = [f"<strong>{_e(self.name)}</strong> (DfE LA number {_e(self.code)})"]
+        if p.committee:
+            bits.append(_e(p.committee))
+        if p.meeting_day:
+            bits.append("meeting of " + _e(p.meeting_day.strftime("%-d %B %Y")))
+        demo = ""
+        if self.store.is_demo:
+            demo = ('<p class="demo-warning"><strong>Demo data:</strong> every figure on this page is invented, '
+                    'for fictional councils, to show how a pack works. It describes no real council.</p>')
+        return f'<p class="pack-context">{" &middot; ".join(bits)}</p>{demo}'
+
+    def _comparator_sentence(self) -> str:
+        if self._comparator is None:
+            codes = [str(c) for c in self.store.neighbours.loc[
+                self.store.neighbours["area_code"].astype(str) == self.code, "neighbour_code"]]
+            intro = "Comparisons are with its DfE statistical neighbours"
+        elif self._comparator == "region":
+            region = self.area.get("region_name", "")
+            codes = [str(c) for c in self.store.councils().loc[
+                self.store.councils()["region_name"] == region, "area_code"] if str(c) != self.code]
+            intro = f"Comparisons are with the other councils in {region}"
+        else:
+            codes = list(self._comparator)
+            intro = f"Comparisons are with the comparator group \u201c{self.comparator_label}\u201d"
+        names = []
+        known = set(self.store.areas["area_code"].astype(str))
+        for c in dict.fromkeys(codes):
+            names.append(str(self.store.area(c)["area_name"]) if c in known else c)
+        listing = ", ".join(names) if names else "none found in the data"
+        return f"{intro} ({len(names)} councils: {listing}), with the region and with England."
+
+    def _reorganisation_note(self) -> str:
+        note = str(self.area.get("note", "") or "")
+        return note.strip()
+
+
+# --------------------------------------------------------------------------- a section
+
+class Section(_Context):
+    """One section of a pack for one council: introduction, key findings, each
+    indicator with words and charts, and questions."""
+
+    def __init__(self, section: str, params: Parameters):
+        if section not in SECTIONS or section == "local":
+            allowed = [s for s in SECTIONS if s != "local"]
+            raise ParameterError("section", f"must be one of {', '.join(allowed)}", section)
+        self.section_id = section
+        self.title = SECTIONS[section]
+        ids = [i.id for i in _catalogue_for(params).in_section(section)]
+        super().__init__(params, ids)
+
+    # -- blocks -------------------------------------------------------------------
+    def introduction(self) -> Html:
+        """Who, what, when and against whom; demo and reorganisation notes."""
+        parts = [self._banner()]
+        if not self.indicators:
+            parts.append(f"<p>The data holds no {_e(self.title.lower())} figures"
+                         + (" (the demo data has none for this section)" if self.store.is_demo else "")
+                         + ". The section is left empty rather than estimated.</p>")
+            return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
+        bases = {}
+        for iid in self.indicators:
+            ind = self.catalogue[iid]
+            p, _ = self.period_for(iid)
+            bases.setdefault(ind.period_basis, set()).add(p)
+        when = "; ".join(f"{basis} {', '.join(str(p) for p in sorted(ps))}" if basis != "financial year"
+                         else "financial year " + ", ".join(self.catalogue[self.indicators[0]].period_label(p)
+                                                            for p in sorted(ps))
+                         for basis, ps in bases.items())
+        labels = [self.catalogue[i].label for i in self.indicators]
+        parts.append(f"<p>This section compares {_e(self.name)} on {len(labels)} measures: "
+                     f"{_e('; '.join(_lower_first(label) for label in labels))}. The figures are the latest "
+                     f"published{' up to ' + str(self.params.period) if self.params.period else ''} "
+                     f"({_e(when)}).</p>")
+        parts.append(f"<p>{_e(self._comparator_sentence())}</p>")
+        for note in self.comparator_notes:
+            parts.append(f'<p class="note">Comparator group: {_e(note)}</p>')
+        note = self._reorganisation_note()
+        if note:
+            parts.append(f'<p class="note"><strong>Local government changes:</strong> {_e(note)}</p>')
+        return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
+
+    def comparisons(self) -> list:
+        return [self.comparison(i) for i in self.indicators]
+
+    def key_findings(self) -> Html:
+        """The findings that most deserve a member's attention, as a list."""
+        comps = self.comparisons()
+        fn = _narrative("key_messages")
+        items = _as_sentences(fn(comps)) if fn is not None and comps else [_finding_line(c, self.name)
+                                                                           for c in comps]
+        body = ("<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>") if items else \
+            "<p>No figures to summarise in this section.</p>"
+        return Html(f'<section class="key-findings"><h2 id="{self.section_id}-key-findings">Key findings</h2>'
+                    f"{body}</section>")
+
+    def indicator(self, iid: str) -> Html:
+        """One indicator: heading, words, four charts, definition and notes."""
+        if iid not in self.catalogue:
+            self.catalogue[iid]  # UnknownIndicatorError with suggestions
+        ind = self.catalogue[iid]
+        anchor = f"{self.section_id}-{iid}"
+        if iid not in self.indicators:
+            return Html(f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(ind.label)}</h2>'
+                        f"<p>The data holds no figures for this measure.</p>{_definition(ind, None)}</section>")
+        period, period_note = self.period_for(iid)
+        c = self.comparison(iid)
+        subject = self.subject_label(c)
+        parts = [f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(ind.label)}</h2>']
+        parts.append(_sentences_html(describe(c, self.comparator_label, subject if c.joint_with else None)))
+        if c.joint_with:
+            parts.append(f'<p class="note"><strong>Joint return:</strong> {_e(self.name)} and {_e(c.joint_with)} '
+                         f"make one workforce return ({_e(c.data_area_code)}). The figure describes the two "
+                         f"councils together, not {_e(self.name)} alone.</p>")
+        if period_note:
+            parts.append(f'<p class="note">{_e(period_note)}</p>')
+        start = self._series_start_note(c)
+        if start:
+            parts.append(f'<p class="note">{_e(start)}</p>')
+        for chart in self._charts(c, subject):
+            parts.append(chart)
+        parts.append(_definition(ind, c, self._other_notes(c)))
+        parts.append("</section>")
+        return Html("".join(parts))
+
+    def all_indicators(self) -> Html:
+        blocks = [self.indicator(i) for i in self.indicators]
+        return sum(blocks[1:], blocks[0]) if blocks else Html("")
+
+    def questions(self) -> Html:
+        """"Questions members may wish to ask", from this section's findings."""
+        qs = _questions(self.comparisons(), self.name, self.title)
+        return _questions_html(qs, f"{self.section_id}-questions")
+
+    def inspection(self) -> Html:
+        """Ofsted's latest judgements for the council and its comparators."""
+        return _inspection_html(self)
+
+    # -- helpers -----------------------------------------------------------------
+    def _series_start_note(self, c) -> str:
+        s = c.series
+        own = s[s["council"].notna()]
+        eng = s[s["england"].notna()]
+        if not len(own) or not len(eng):
+            return ""
+        first, eng_first = int(own["period"].min()), int(eng["period"].min())
+        if first <= eng_first:
+            return ""
+        ind = c.indicator
+        if self._reorganisation_note() and int(self.area.get("first_period") or 0) > eng_first:
+            return (f"{_possessive(self.name)} figures start at {ind.period_label(first)}: the council was created "
+                    f"by a reorganisation (see the note at the start of this section), so there is no earlier "
+                    f"series for it.")
+        return f"{_possessive(self.name)} series for this measure starts at {ind.period_label(first)}."
+
+    def _other_notes(self, c) -> list[str]:
+        notes = []
+        for n in c.notes:
+            if "series starts in" in n or "joint workforce return" in n:
+                continue  # said in the notes above, in words that fit the case
+            if c.indicator.caveat and n == c.indicator.caveat:
+                continue  # the definition note carries it
+            notes.append(n)
+        if c.funnel.small_numbers:
+            notes.append("Small numbers: the count is small, so the figure can move a lot from year to year.")
+        return notes
+
+    def _charts(self, c, subject: str) -> list[str]:
+        from . import charts
+        out = []
+        for make in (_bars, _time_series, _funnel, _strip):
+            chart, reason = make(self, c, subject)
+            if chart is not None:
+                try:
+                    out.append(chart.to_html())
+                finally:
+                    chart.close()
+            elif reason:
+                out.append(f'<p class="chart-missing">{_e(reason)}</p>')
+        del charts
+        return out
+
+
+def _catalogue_for(params: Parameters):
+    from .indicators import load_catalogue
+    return load_catalogue()
+
+
+def _definition(ind: Indicator, c, notes=()) -> str:
+    items = [f"<dt>Definition</dt><dd>{_e(ind.definition)}</dd>"]
+    basis = {"31 March": "a count at 31 March, or the year to 31 March",
+             "30 September": "the workforce census at 30 September (the year to 30 September for flows)",
+             "financial year": "the financial year (April to March)"}[ind.period_basis]
+    when = f"; the figures shown are for {ind.period_label(c.period)}" if c is not None else ""
+    items.append(f"<dt>Period basis</dt><dd>{_e(basis)}{_e(when)}.</dd>")
+    from .charts import SOURCE_NAMES
+    items.append(f"<dt>Source</dt><dd>{_e(SOURCE_NAMES.get(ind.source, ind.source))} "
+                 f"(indicator <code>{_e(ind.id)}</code>)</dd>")
+    polarity = {"higher_is_better": "Higher is better.", "lower_is_better": "Lower is better.",
+                "context": "Context measure: neither higher nor lower is better in itself, so it is not rated."}
+    items.append(f"<dt>Reading it</dt><dd>{_e(polarity[ind.polarity])}</dd>")
+    if ind.caveat:
+        items.append(f"<dt>Caveat</dt><dd>{_e(ind.caveat)}</dd>")
+    for n in notes:
+        items.append(f"<dt>Note</dt><dd>{_e(n)}</dd>")
+    return f'<dl class="definition">{"".join(items)}</dl>'
+
+
+# --------------------------------------------------------------------------- charts for one indicator
+
+def _subject_frame(frame: pd.DataFrame, subject: str, flag: str = "is_subject") -> pd.DataFrame:
+    frame = frame.copy()
+    frame["area_name"] = frame["area_name"].astype(str)
+    frame.loc[frame[flag].astype(bool), "area_name"] = subject
+    return frame
+
+
+def _bars(sec: Section, c, subject: str):
+    from .charts import benchmark_bars, finding_title
+    data = _subject_frame(c.neighbour_values, subject)
+    ind = c.indicator
+    comparator_name = {"Neighbour average": "its neighbours' average"}.get(
+        sec.neighbour_word, f"the {_lower_first(sec.neighbour_word)}")
+    title = finding_title(subject, ind, c.value if c.has_value else None, c.neighbour_mean, comparator_name)
+    if c.has_value and c.vs_neighbours in ("higher", "lower", "similar"):
+        # the words of the statistical comparison, so the title agrees with the text
+        relation = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}[c.vs_neighbours]
+        title = f"{_possessive(subject)} {_lower_first(ind.label)} is {relation} {comparator_name}"
+    if not c.has_value:
+        title = f"{_possessive(subject)} {_lower_first(ind.label)} is {c.status_word}; its comparators are shown"
+    chart = benchmark_bars(data, highlight=subject, indicator=ind, period=c.period,
+                           neighbour_mean=None if _isnan(c.neighbour_mean) else c.neighbour_mean,
+                           england=None if _isnan(c.england) else c.england,
+                           group=sec.comparator_label, title=title)
+    return chart, ""
+
+
+def _time_series(sec: Section, c, subject: str):
+    from .charts import time_series
+    s = c.series
+    ind = c.indicator
+    region = c.region_name or "Region"
+    names = {"council": subject, "neighbour_mean": sec.neighbour_word, "region": region, "england": "England"}
+    if c.comparator == "region":
+        names.pop("neighbour_mean")  # the same councils as the region, less one
+    long = s.melt(id_vars="period", value_vars=list(names), var_name="role", value_name="value")
+    long["series"] = long["role"].map(names)
+    long = long[long["period"] <= c.period]
+    if long.loc[long["role"] == "council", "value"].notna().sum() < 2:
+        return None, (f"No time series chart: {subject} has a figure for only one period of this measure."
+                      if long.loc[long["role"] == "council", "value"].notna().any()
+                      else f"No time series chart: {subject} has no published figures for this measure.")
+    first = int(long.loc[long["value"].notna(), "period"].min())
+    long = long[long["period"] >= first]
+    roles = {v: k for k, v in names.items()}
+    chart = time_series(long, highlight=subject, indicator=ind, roles=roles, title=_trend_title(c, subject))
+    return chart, ""
+
+
+def _trend_title(c, subject: str) -> str | None:
+    """A title stating the tested direction of travel, so it agrees with the
+    words (None: the chart's own title, from the first and last points)."""
+    ind = c.indicator
+    who = f"{_possessive(subject)} {_lower_first(ind.label)}"
+    for t in (c.trend_3, c.trend_5):
+        if t.is_trend:
+            verb = "risen" if t.direction == "rising" else "fallen"
+            return f"{who} has {verb} over the {t.years} years to {ind.period_label(c.period)}"
+    for t in (c.trend_5, c.trend_3):
+        if t.enough_years:
+            return f"{who} shows no clear trend over the {t.years} years to {ind.period_label(c.period)}"
+    return None
+
+
+def _funnel(sec: Section, c, subject: str):
+    from .charts import funnel_plot
+    from .compare import funnel_curve
+    ind = c.indicator
+    if ind.unit not in ("percent", "per_10k"):
+        return None, ""
+    if not c.has_value or _isnan(c.numerator) or _isnan(c.denominator) or c.denominator <= 0:
+        return None, (f"No funnel plot: the count and the number it is counted from are not published for "
+                      f"{subject} for {ind.period_label(c.period)}.")
+    frame = _subject_frame(c.all_council_values, subject)
+    frame = frame[frame["value"].notna() & frame["numerator"].notna() & (frame["denominator"] > 0)]
+    if len(frame) < 10:
+        return None, "No funnel plot: too few councils publish the counts for this measure."
+    target = c.funnel.target if not _isnan(c.funnel.target) else None
+    limits = funnel_curve(frame, ind, target)
+    limits = limits.rename(columns={"lower_95": "lower95", "upper_95": "upper95", "lower_998": "lower998",
+                                    "upper_998": "upper998", "target": "centre"})
+    chart = funnel_plot(frame, highlight=subject, indicator=ind, limits=limits, period=c.period,
+                        centre_name="All councils",
+                        denominator_label=("Children aged 0 to 17" if ind.unit == "per_10k"
+                                           else "Number counted (denominator)"))
+    return chart, ""
+
+
+def _strip(sec: Section, c, subject: str):
+    from .charts import position_strip
+    ind = c.indicator
+    frame = _subject_frame(c.all_council_values, subject)
+    frame = frame[frame["value"].notna()]
+    if not c.has_value or subject not in set(frame["area_name"]):
+        return None, ""
+    if len(frame) < 8:
+        return None, "No chart of all councils: too few councils have a figure."
+    chart = position_strip(frame, highlight=subject, indicator=ind, quartiles=_band_cuts(frame, ind),
+                           england=None if _isnan(c.england) else c.england, period=c.period)
+    return chart, ""
+
+
+def _band_cuts(frame: pd.DataFrame, ind: Indicator):
+    """Cut points between the compare engine's rank-based bands, so the
+    strip's bands agree with the band named in the words and tables."""
+    if "band" not in frame or frame["band"].isna().any():
+        return None
+    by_band = frame.groupby("band")["value"].agg(["min", "max"])
+    if list(by_band.index) != ["A", "B", "C", "D"]:
+        return None
+    order = ["A", "B", "C", "D"]
+    if ind.polarity == "lower_is_better":
+        cuts = [(by_band.loc[a, "max"] + by_band.loc[b, "min"]) / 2 for a, b in zip(order, order[1:])]
+    else:  # A is the highest quarter
+        order = order[::-1]
+        cuts = [(by_band.loc[a, "max"] + by_band.loc[b, "min"]) / 2 for a, b in zip(order, order[1:])]
+    cuts = sorted(float(x) for x in cuts)
+    return cuts if cuts == sorted(cuts) and len(set(cuts)) == 3 else None
+
+
+# --------------------------------------------------------------------------- findings and questions
+
+def _finding_line(c, name: str) -> str:
+    ind = c.indicator
+    label = ind.label
+    if not c.has_value:
+        return f"{label}: {name}'s figure for {ind.period_label(c.period)} is {c.status_word}."
+    bits = [f"{label}: {ind.format_value(c.value)} ({ind.period_label(c.period)})"]
+    if not _isnan(c.neighbour_mean):
+        rel = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(c.vs_neighbours or "",
+                                                                                          "against")
+        bits.append(f"{rel} the comparator average of {ind.format_value(c.neighbour_mean)}")
+    if not _isnan(c.england):
+        bits.append(f"England {ind.format_value(c.england)}")
+    line = ", ".join(bits)
+    if c.trend_3.is_trend:
+        line += f"; {c.trend_3.direction} over three years" + (f" ({c.trend_3.judgement})" if c.trend_3.judgement
+                                                                else "")
+    if not c.is_context:
+        line += f". Rating: {rag_words(c.rag)}"
+    if c.joint_with:
+        line += f" (joint return with {c.joint_with})"
+    return line + "."
+
+
+def _questions(comparisons, name: str, title: str) -> list[str]:
+    fn = _narrative("questions")
+    if fn is not None:
+        return _as_sentences(fn(comparisons, limit=8))
+    qs: list[str] = []
+    for c in comparisons:
+        ind = c.indicator
+        label = _lower_first(ind.label)
+        if not c.has_value:
+            if c.status == "c":
+                qs.append(f"The published figure for {label} is suppressed. Can officers give members the local "
+                          f"figure and say whether it gives cause for concern?")
+            continue
+        if c.joint_with:
+            qs.append(f"Workforce figures are published jointly with {c.joint_with}. What is the {label} for "
+                      f"{name} alone, and how does it compare?")
+        if c.rag == "red":
+            qs.append(f"{_possessive(name)} {label} ({ind.format_value(c.value)}) is worse than similar councils "
+                      f"({ind.format_value(c.neighbour_mean)}). What lies behind this, and what is being done "
+                      f"to improve it?")
+        elif c.rag == "green" and c.better_than_neighbours:
+            qs.append(f"{_possessive(name)} {label} compares well with similar councils. What has made the "
+                      f"difference, and how will it be sustained?")
+        if c.trend_3.judgement == "worsening":
+            qs.append(f"The {label} has been getting worse over three years. When do officers expect it to turn, "
+                      f"and how will the committee know?")
+        if c.is_context and c.vs_neighbours in ("higher", "lower") and c.vs_neighbours_level \
+                and abs(c.vs_neighbours_level) >= 2:
+            qs.append(f"{_possessive(name)} {label} is markedly {c.vs_neighbours} than similar councils "
+                      f"({ind.format_value(c.value)} against {ind.format_value(c.neighbour_mean)}). What explains "
+                      f"the difference, and is it what officers would expect?")
+    if not qs and comparisons:
+        qs.append(f"The {title.lower()} figures are broadly in line with similar councils. Which local measures "
+                  f"do officers watch between the annual publications, and what do they show?")
+    seen = []
+    for q in qs:
+        if q not in seen:
+            seen.append(q)
+    return seen[:8]
+
+
+def _questions_html(qs: list[str], anchor: str) -> Html:
+    body = ("<ol>" + "".join(f"<li>{_e(q)}</li>" for q in qs) + "</ol>") if qs else \
+        "<p>No questions arise from the published figures in this section.</p>"
+    return Html(f'<section class="questions"><h2 id="{_e(anchor)}">Questions members may wish to ask</h2>'
+                f"{body}</section>")
+
+
+# --------------------------------------------------------------------------- inspections
+
+_INSPECTION_COLUMNS = (("inspection_date", "Inspection date"), ("inspection_type", "Inspection type"),
+                       ("overall_effectiveness", "Overall effectiveness"),
+                       ("impact_of_leaders", "Impact of leaders"),
+                       ("help_and_protection", "Experiences of children who need help and protection"),
+                       ("children_in_care", "Experiences of children in care"),
+                       ("care_leavers", "Experiences of care leavers"))
+
+
+def _inspection_html(ctx: _Context) -> Html:
+    anchor = f"{ctx.section_id}-inspection"
+    head = f'<section class="inspection"><h2 id="{anchor}">Ofsted inspection</h2>'
+    insp = ctx.store.inspections
+    if insp is None or not len(insp) or "area_code" not in insp.columns:
+        return Html(head + "<p>The data holds no Ofsted inspection outcomes"
+                    + (" (the demo data has none)" if ctx.store.is_demo else "")
+                    + ". Add the Ofsted outcomes file to show the latest judgements.</p></section>")
+    insp = insp.copy()
+    insp["area_code"] = insp["area_code"].astype(str)
+    codes = [ctx.code] + [str(c) for c in ctx.store.neighbours.loc[
+        ctx.store.neighbours["area_code"].astype(str) == ctx.code, "neighbour_code"]]
+    if isinstance(ctx._comparator, list):
+        codes = [ctx.code] + list(ctx._comparator)
+    cols = [(k, label) for k, label in _INSPECTION_COLUMNS if k in insp.columns]
+    extra = [c for c in insp.columns if c not in {k for k, _ in cols} | {"area_code", "la_name", "ons_code",
+                                                                         "region", "region_name", "la_code"}]
+    rows = []
+    own = insp[insp["area_code"] == ctx.code]
+    for code in dict.fromkeys(codes):
+        r = insp[insp["area_code"] == code]
+        if not len(r):
+            continue
+        r = r.iloc[-1]
+        name = str(ctx.store.area(code)["area_name"]) if code in set(ctx.store.areas["area_code"]) else code
+        cells = "".join(f"<td>{_e(_cell(r[k]))}</td>" for k, _ in cols)
+        cls = ' class="subject"' if code == ctx.code else ""
+        rows.append(f'<tr{cls}><th scope="row">{_e(name)}</th>{cells}</tr>')
+    if own.empty:
+        lead = f"<p>The data holds no Ofsted judgement for {_e(ctx.name)}.</p>"
+    else:
+        r = own.iloc[-1]
+        lead = (f"<p>Ofsted's latest inspection of {_e(ctx.name)}'s children's services"
+                + (f" ({_e(_cell(r['inspection_date']))})" if "inspection_date" in own.columns else "")
+                + (f" judged overall effectiveness <strong>{_e(_cell(r['overall_effectiveness']))}</strong>."
+                   if "overall_effectiveness" in own.columns else ".") + "</p>")
+    thead = '<th scope="col">Council</th>' + "".join(f'<th scope="col">{_e(label)}</th>' for _, label in cols)
+    table = (f'<table class="inspections"><caption>Latest Ofsted judgements (ILACS) for {_e(ctx.name)} and '
+             f"its comparators</caption><thead><tr>{thead}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    del extra
+    return Html(head + lead + table + "<p class=\"chart-caption\">Source: Ofsted, local authority children's "
+                "services inspection outcomes.</p></section>")
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, (pd.Timestamp, _dt.date)):
+        return v.strftime("%-d %B %Y")
+    text = str(v)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return _dt.date.fromisoformat(text).strftime("%-d %B %Y")
+    return text
+
+
+# --------------------------------------------------------------------------- the summary
+
+class Summary(_Context):
+    """The summary page: key messages, at a glance, and every indicator."""
+
+    section_id = "summary"
+
+    def __init__(self, params: Parameters):
+        self.title = "Summary"
+        super().__init__(params, None)
+
+    def comparisons(self) -> list:
+        return [self.comparison(i) for i in self.indicators]
+
+    def introduction(self) -> Html:
+        parts = [self._banner(),
+                 f"<p>This pack compares {_e(self.name)}'s children's social care with similar councils, its "
+                 f"region and England, using the latest published official statistics"
+                 f"{' up to ' + str(self.params.period) if self.params.period else ''}. Each measure is "
+                 f"counted at its own date (shown in every table).</p>",
+                 f"<p>{_e(self._comparator_sentence())}</p>"]
+        note = self._reorganisation_note()
+        if note:
+            parts.append(f'<p class="note"><strong>Local government changes:</strong> {_e(note)}</p>')
+        return Html(f'<section class="introduction" id="summary-introduction">{"".join(parts)}</section>')
+
+    def key_messages(self) -> Html:
+        fn = _narrative("key_messages")
+        comps = self.comparisons()
+        msgs = _as_sentences(fn(comps)) if fn is not None else _fallback_key_messages(comps, self.name)
+        body = ("<ul>" + "".join(f"<li>{_e(m)}</li>" for m in msgs) + "</ul>") if msgs else \
+            "<p>No figures to summarise.</p>"
+        return Html(f'<section class="key-messages"><h2 id="summary-key-messages">Key messages</h2>{body}</section>')
+
+    def at_a_glance(self) -> Html:
+        from .charts import at_a_glance
+        rows = []
+        for iid in [i for i in HEADLINE_INDICATORS if i in self.indicators]:
+            c = self.comparison(iid)
+            ind = c.indicator
+            s = c.series[c.series["period"] <= c.period].tail(5)
+            for r in s.itertuples():
+                rows.append({"indicator_id": iid, "label": ind.label, "period": int(r.period),
+                             "council": r.council, "neighbour_mean": r.neighbour_mean, "england": r.england})
+        head = '<section class="at-a-glance"><h2 id="summary-at-a-glance">At a glance</h2>'
+        if not rows:
+            return Html(head + "<p>No headline figures in the data.</p></section>")
+        chart = at_a_glance(pd.DataFrame(rows), council=self.name, catalogue=self.catalogue)
+        try:
+            markup = chart.to_html()
+        finally:
+            chart.close()
+        return Html(head + markup + "</section>")
+
+    def indicator_table(self) -> Html:
+        """Every indicator: value, comparator average, England, rank, band,
+        trend and rating, each in words, with its period."""
+        cols = ["Measure", "Period", self.name, f"{self.neighbour_word}", "England",
+                f"Rank among {self.comparator_label}", "Quartile band (all councils)", "Trend (3 years)", "Rating"]
+        head = "".join(f'<th scope="col">{_e(c)}</th>' for c in cols)
+        bodies = []
+        by_section: dict[str, list] = {}
+        for c in self.comparisons():
+            by_section.setdefault(c.indicator.section, []).append(c)
+        for sec, comps in by_section.items():
+            rows = [f'<tr class="section-row"><th scope="colgroup" colspan="{len(cols)}" style="text-align:left">'
+                    f'{_e(SECTIONS.get(sec, sec))}</th></tr>']
+            for c in comps:
+                ind = c.indicator
+                if c.has_value:
+                    value = _table_value(ind, c.value)
+                    if c.joint_with:
+                        value += f" (joint return with {c.joint_with})"
+                else:
+                    value = c.status_word
+                cells = [f'<th scope="row" style="text-align:left"><a href="#{_e(sec)}-{_e(ind.id)}">'
+                         f"{_e(ind.label)}</a></th>",
+                         f'<td style="white-space:nowrap">{_e(_short_period(ind, c.period))}</td>',
+                         f'<td class="num">{_e(value)}</td>',
+                         f'<td class="num">{_e(_table_value(ind, c.neighbour_mean))}</td>',
+                         f'<td class="num">{_e(_table_value(ind, c.england))}</td>',
+                         f"<td>{_e(format_rank(c.rank, c.rank_n, context=c.is_context, tied=c.rank_tied, short=True))}"
+                         f"</td>",
+                         f"<td>{_e(band_words(c.band, context=c.is_context))}</td>",
+                         f"<td>{_e(trend_words(c.trend_3.direction, c.trend_3.judgement))}</td>",
+                         f"<td>{_rag_html(c.rag, context=c.is_context)}</td>"]
+                rows.append("<tr>" + "".join(cells) + "</tr>")
+            bodies.append("<tbody>" + "".join(rows) + "</tbody>")
+        note = ("<p class=\"note\">Rank: 1st is best (1st is highest for context measures, which are not rated). "
+                "Quartile band: where the council sits among all English councils. Trend: the direction over "
+                "the three latest years, called rising or falling only when the change is beyond chance. "
+                "Rating: green is better than similar councils beyond chance, amber is similar, red is worse "
+                "beyond chance (or a target missed).</p>")
+        return Html(f'<section class="indicator-table"><h2 id="summary-indicators">Every measure</h2>'
+                    f'<table class="summary-table"><caption>{_e(self.name)} against {_e(self.comparator_label)} '
+                    f"and England, every measure, latest published period</caption><thead><tr>{head}</tr></thead>"
+                    f"{''.join(bodies)}</table>{note}</section>")
+
+    def questions(self) -> Html:
+        return _questions_html(_questions(self.comparisons(), self.name, "children's social care"),
+                               "summary-questions")
+
+
+def _fallback_key_messages(comps, name: str) -> list[str]:
+    msgs = []
+    worse = [c for c in comps if c.rag == "red"]
+    better = [c for c in comps if c.rag == "green" and c.better_than_neighbours]
+    if better:
+        msgs.append(f"{name} compares well with similar councils on "
+                    + "; ".join(f"{_lower_first(c.indicator.label)} ({c.indicator.format_value(c.value)} against "
+                                f"{c.indicator.format_value(c.neighbour_mean)})" for c in better[:4]) + ".")
+    if worse:
+        msgs.append(f"{name} compares less well with similar councils on "
+                    + "; ".join(f"{_lower_first(c.indicator.label)} ({c.indicator.format_value(c.value)} against "
+                                f"{c.indicator.format_value(c.neighbour_mean)})" for c in worse[:4]) + ".")
+    worsening = [c for c in comps if c.trend_3.judgement == "worsening"]
+    improving = [c for c in comps if c.trend_3.judgement == "improving"]
+    if improving:
+        msgs.append("Improving over three years: " + "; ".join(_lower_first(c.indicator.label)
+                                                              for c in improving[:5]) + ".")
+    if worsening:
+        msgs.append("Worsening over three years: " + "; ".join(_lower_first(c.indicator.label)
+                                                              for c in worsening[:5]) + ".")
+    missing = [c for c in comps if not c.has_value]
+    if missing:
+        msgs.append(f"{len(missing)} published figures are suppressed or not available for {name}, so they "
+                    f"cannot be compared.")
+    return msgs
+
+
+# --------------------------------------------------------------------------- entry points
+
+def open_section(section: str, *, council, period=None, comparator="statistical neighbours",
+                 committee=DEFAULT_COMMITTEE, meeting_date="", data="demo", comparators_file="") -> Section:
+    """Check the parameters and open one section for one council.
+
+    ``section`` is a section id from ``data/indicators.yml`` (workforce,
+    front_door, child_protection, looked_after, care_leavers, spending).
+    Raises ParameterError or UnknownCouncilError with what to change."""
+    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file)
+    return Section(section, params)
+
+
+def open_summary(*, council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
+                 meeting_date="", data="demo", comparators_file="") -> Summary:
+    """Check the parameters and open the summary for one council."""
+    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file)
+    return Summary(params)
