@@ -24,7 +24,7 @@ import pytest
 
 from helpers.checks import notebook_problems
 from helpers.geography import joint_return_for
-from helpers.indicators import SECTIONS, load_catalogue
+from helpers.indicators import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"

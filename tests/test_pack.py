@@ -83,11 +83,8 @@ def make_section_notebooks(dest: Path, limit: int = 99, broken: str | None = Non
 
 
 def section_notebooks(tmp: Path, limit: int = 99) -> Path:
-    """The real notebooks when the notebooks engineer has delivered them,
-    else stand-ins."""
-    real = ROOT / "notebooks"
-    if len(list(real.glob("[0-9][0-9]_*.ipynb"))) >= len(SECTION_NOTEBOOKS):
-        return real
+    """Stand-in notebooks (fast, same contract); test_real_notebooks_pack
+    builds with the project's own notebooks."""
     return make_section_notebooks(tmp / "notebooks", limit=limit)
 
 
@@ -305,3 +302,22 @@ def test_demo_pack_offline(pack_env, tmp_path, monkeypatch):
     assert "DEMO DATA — fictional councils" in html
     texts, _ = _pdf_text(res.pdf)
     assert "DEMO DATA" in texts[0]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("packs")
+def test_real_notebooks_pack(pack_env, real_store, real_dir, tmp_path):
+    """The project's own section notebooks (notebooks/), one section, both formats."""
+    from helpers.pack import build_pack
+    real = ROOT / "notebooks"
+    if not (real / "10_workforce.ipynb").exists():
+        pytest.skip("the section notebooks are not in notebooks/ yet")
+    res = build_pack(council="North Northamptonshire", data=str(real_dir), notebooks_dir=real,
+                     reports_dir=tmp_path / "reports", sections=["workforce"], meeting_date="2026-01-20")
+    html = res.html.read_text(encoding="utf-8")
+    _no_external_references(html)
+    assert 'id="section-workforce"' in html and 'id="workforce-wf_caseload"' in html
+    assert "from helpers import report" not in html
+    texts, n = _pdf_text(res.pdf)
+    assert f"Page {n} of {n}" in texts[-1]
+    assert "Social work workforce" in "\n".join(texts)

@@ -83,16 +83,17 @@ def cmd_show(args) -> int:
 
 def cmd_fetch(args) -> int:
     from .sources import fetch
-    report = fetch(manifest_path=args.manifest, dest_dir=args.dest, only=args.only or None)
-    print(report)
+    report = fetch(manifest_path=args.manifest, dest_dir=args.dest, only=args.only or None,
+                   progress=not args.no_progress)
+    print(report.summary())
     return 0 if report.ok else 1
 
 
 def cmd_ingest(args) -> int:
     from .sources import ingest
     report = ingest(args.files, dest_dir=args.dest)
-    print(report)
-    return 0 if report.ok else 1
+    print(report.summary())
+    return 0
 
 
 def cmd_store(args) -> int:
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="*", help="publication ids to fetch (default: all with a URL)")
     p.add_argument("--manifest", type=Path, default=None, help="sources manifest (default data/sources.yml)")
     p.add_argument("--dest", type=Path, default=None, help="folder to write to (default data/raw)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (for scheduled runs)")
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("ingest", help="add official files you downloaded by hand")

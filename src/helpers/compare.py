@@ -96,7 +96,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .indicators import Catalogue, Indicator, load_catalogue
+from .indicators import Indicator, load_catalogue
 
 __all__ = [
     "Comparison", "Trend", "YearChange", "FunnelResult", "compare_indicator", "compare_council",
@@ -387,6 +387,21 @@ def _area_names(st) -> dict[str, str]:
 
 
 def _neighbour_codes(st, code: str, model: str = DEFAULT_MODEL) -> list[str]:
+    key = (id(st.neighbours), code, model)
+    memo = _NEIGHBOUR_MEMO.get(key)
+    if memo is not None and memo[0] is st.neighbours:
+        return list(memo[1])
+    codes = _neighbour_codes_uncached(st, code, model)
+    if len(_NEIGHBOUR_MEMO) > 2000:
+        _NEIGHBOUR_MEMO.clear()
+    _NEIGHBOUR_MEMO[key] = (st.neighbours, codes)
+    return list(codes)
+
+
+_NEIGHBOUR_MEMO: dict = {}
+
+
+def _neighbour_codes_uncached(st, code: str, model: str = DEFAULT_MODEL) -> list[str]:
     nb = st.neighbours
     if not len(nb):
         return []
@@ -421,21 +436,57 @@ def _ensure_columns(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+#: Per-indicator rows of a store's table, prepared once per table object: a
+#: pack compares one council on every indicator in several notebooks, and
+#: re-filtering the whole table each time dominated the cost.
+_ROWS_MEMO: dict[tuple[int, str], tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
 def _indicator_rows(st, indicator_id: str, cache: dict | None = None) -> pd.DataFrame:
     if cache is not None and indicator_id in cache:
         return cache[indicator_id]
     df = st.indicators
-    rows = df[df["indicator"] == indicator_id]
+    memo = _ROWS_MEMO.get((id(df), indicator_id))
+    if memo is not None and memo[0] is df:
+        if cache is not None:
+            cache[indicator_id] = memo[1]
+        return memo[1]
+    if len(_ROWS_MEMO) > 400:
+        _ROWS_MEMO.clear()
+    groups = _split_by_indicator(df)
+    rows = groups.get(indicator_id, df.iloc[0:0])
     rows = _ensure_columns(rows).copy()
-    rows["area_code"] = rows["area_code"].astype(str)
+    # plain numpy object columns: many small boolean selections follow, and
+    # those are several times faster than on Arrow-backed strings
+    for col in ("area_code", "area_name", "level", "region_code", "region_name", "status"):
+        if col in rows.columns:
+            rows[col] = np.asarray(rows[col].astype(str), dtype=object)
+    rows = rows.astype({c: object for c in ("area_code", "area_name", "level", "region_code", "region_name",
+                                            "status") if c in rows.columns})
     rows["period"] = rows["period"].astype(int)
     for col in ("value", "numerator", "denominator"):
         rows[col] = rows[col].astype(float)
     # status != "ok" means no value, whatever the cell held
     rows.loc[rows["status"] != "ok", "value"] = np.nan
+    _ROWS_MEMO[(id(df), indicator_id)] = (df, rows)
     if cache is not None:
         cache[indicator_id] = rows
     return rows
+
+
+_SPLIT_MEMO: dict[int, tuple[pd.DataFrame, dict]] = {}
+_LEAGUE_MEMO: dict = {}
+
+
+def _split_by_indicator(df: pd.DataFrame) -> dict:
+    memo = _SPLIT_MEMO.get(id(df))
+    if memo is not None and memo[0] is df:
+        return memo[1]
+    if len(_SPLIT_MEMO) > 8:
+        _SPLIT_MEMO.clear()
+    groups = {str(k): g for k, g in df.groupby("indicator", sort=False)}
+    _SPLIT_MEMO[id(df)] = (df, groups)
+    return groups
 
 
 def _latest_period(rows: pd.DataFrame) -> int | None:
@@ -915,7 +966,6 @@ def compare_indicator(store_or_frames, area_code, indicator_id: str, period: int
             period = int(rows["period"].max())
     period = int(period)
     kind = funnel_kind(ind)
-    scale = SCALE[ind.unit]
     names = _area_names(st)
     la_rows = rows[rows["level"] == "la"]
     la_p = la_rows[la_rows["period"] == period]
@@ -949,8 +999,16 @@ def compare_indicator(store_or_frames, area_code, indicator_id: str, period: int
         notes.append(f"{names.get(code, code)} and {joint_with} make one joint workforce return ({data_code}).")
     area_name = names.get(code, code)
 
-    # league table of all councils, funnel around the pooled rate
-    league = league_table(la_p, ind, method=funnel_method)
+    # league table of all councils, funnel around the pooled rate (the same
+    # for every council: prepared once per indicator, period and method)
+    league_key = (id(rows), ind.id, period, funnel_method)
+    memo = _LEAGUE_MEMO.get(league_key)
+    if memo is None or memo[0] is not rows:
+        if len(_LEAGUE_MEMO) > 500:
+            _LEAGUE_MEMO.clear()
+        memo = (rows, league_table(la_p, ind, method=funnel_method))
+        _LEAGUE_MEMO[league_key] = memo
+    league = memo[1].copy()
     league["is_subject"] = league["area_code"] == data_code
     all_values = league[["area_code", "area_name", "value", "status", "numerator", "denominator", "position",
                          "position_n", "band", "funnel", "small_numbers", "is_subject"]].reset_index(drop=True)

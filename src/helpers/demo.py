@@ -1097,3 +1097,205 @@ def describe_demo() -> str:
               "children-in-need low reliability (u); Coldwater 2025 workforce x; Fellside agency "
               "workers 'low' 2023-2025.\n")
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------
+# Local monthly figures (the council's own template, docs/local-figures.md)
+# --------------------------------------------------------------------------
+
+#: The last month of the local demo figures: fixed, so a seed always gives
+#: the same bytes whatever the date. 48 months end here.
+LOCAL_DEMO_END = (2025, 9)
+LOCAL_DEMO_MONTHS = 48
+
+#: Fictional councils outside the English releases (Welsh-style names), with
+#: 0-17 population and need as for DemoCouncil. Afon Uchaf is the subject of
+#: the no-official-data demo; the other two are its comparator group.
+LOCAL_ONLY_COUNCILS: dict[str, tuple[int, float]] = {
+    "Afon Uchaf": (24600, 1.10),
+    "Bro Derwen": (18900, 0.95),
+    "Cwm Gwyn": (31200, 1.20),
+}
+LOCAL_ONLY_GROUP = ("afon_uchaf_peers", "Welsh rural peers", "Afon Uchaf", ("Bro Derwen", "Cwm Gwyn"))
+
+_SOURCE_SHARE = {"police": 0.27, "schools": 0.20, "health": 0.14, "la_services": 0.10, "individual": 0.08,
+                 "other_legal_agency": 0.03, "other": 0.12, "anonymous": 0.02, "unknown": 0.04}
+#: Calendar-month multipliers (Jan..Dec). Schools peak in July before the
+#: holidays and almost stop in August, as the minutes describe.
+_SOURCE_SEASON = {
+    "schools": (1.00, 1.05, 1.10, 0.85, 1.05, 1.15, 1.80, 0.30, 0.80, 1.20, 1.15, 0.85),
+    "police": (1.00, 0.90, 0.95, 1.00, 1.00, 1.00, 1.05, 1.10, 0.95, 1.00, 1.00, 1.15),
+}
+_TEAMS = ("Assessment team", "Children in need team", "Child protection team", "Children looked after team",
+          "Care leavers team")
+_SERVICE_LINES = (("Placements", 0.45), ("Social work staffing", 0.25), ("Care leavers", 0.06),
+                  ("Legal costs", 0.04), ("Early help", 0.09), ("Disabled children", 0.07),
+                  ("Management and support", 0.04))
+
+
+def _slug(name: str) -> str:
+    import re
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def _local_profile(council: str) -> tuple[int, float]:
+    for c in DEMO_COUNCILS:
+        if c.name.lower() == council.lower():
+            return c.pop2012, c.need
+    for name, prof in LOCAL_ONLY_COUNCILS.items():
+        if name.lower() == council.lower():
+            return prof
+    known = [c.name for c in DEMO_COUNCILS if c.role != "predecessor"] + list(LOCAL_ONLY_COUNCILS)
+    raise ValueError(f"{council!r} is not a demo council; choose one of: {', '.join(known)}")
+
+
+def _local_demo_rows(council: str, seed: int) -> list[list]:
+    """The rows (month, measure, team, breakdown, value, unit, note) for one council."""
+    import zlib
+    pop, need = _local_profile(council)
+    rng = np.random.default_rng([int(seed), zlib.crc32(council.encode("utf-8"))])
+    end_y, end_m = LOCAL_DEMO_END
+    end_index = end_y * 12 + end_m - 1
+    months = [(i // 12, i % 12 + 1) for i in range(end_index - LOCAL_DEMO_MONTHS + 1, end_index + 1)]
+    rows: list[list] = []
+
+    def add(y, m, measure, value, team="", breakdown="", unit="", note=""):
+        rows.append([f"{y:04d}-{m:02d}", measure, team, breakdown, value, unit, note])
+
+    children = pop * (1 + 0.004 * 12)
+    monthly_refs = children * 520 * need / 10000 / 12
+    cin = children * 330 * need / 10000
+    cp = children * 42 * need / 10000
+    cla = children * 70 * need / 10000
+    workforce = children * need / 700
+    agency = workforce * 0.20
+    vacancies = workforce * 0.16
+    sickness = 9.2
+    caseload = {t: 16.5 + rng.normal(0, 1.2) for t in _TEAMS}
+    prev_refs = monthly_refs
+    refs_by_month = []
+    for k, (y, m) in enumerate(months):
+        growth = 1 + 0.03 * k / 12
+        total = 0
+        for src, share in _SOURCE_SHARE.items():
+            season = _SOURCE_SEASON.get(src, (1.0,) * 12)[m - 1]
+            n = int(rng.poisson(monthly_refs * share * season * growth))
+            total += n
+            add(y, m, "referrals", n, breakdown=src)
+        refs_by_month.append(total)
+        add(y, m, "contacts", int(rng.poisson(total * 3.2)))
+        add(y, m, "rereferrals", int(rng.binomial(total, 0.21)))
+        completed = int(rng.poisson(0.92 * prev_refs))
+        timely_p = 0.88 - (0.08 if m in (8, 9) else 0.0) + rng.normal(0, 0.015)
+        add(y, m, "assessments_completed", completed)
+        add(y, m, "assessments_within_45_days", int(rng.binomial(completed, min(max(timely_p, 0.5), 0.99))))
+        add(y, m, "open_assessments_near_breach", int(rng.poisson(0.10 * total * (1.4 if m in (7, 8) else 1.0))))
+        add(y, m, "open_assessments_overdue", int(rng.poisson(2.5 + (3 if m in (8, 9) else 0))))
+        prev_refs = total
+        cin = cin * 0.9 + children * 330 * need / 10000 * growth * 0.1 + rng.normal(0, 6)
+        cp = cp * 0.85 + children * 42 * need / 10000 * 0.15 + rng.normal(0, 3)
+        cla = cla + rng.normal(0.35, 1.6)
+        add(y, m, "cin", int(round(cin)))
+        add(y, m, "cp_plans", int(round(max(cp, 0))))
+        add(y, m, "cla", int(round(max(cla, 0))))
+        add(y, m, "care_leavers_in_touch", float(np.clip(92.5 + rng.normal(0, 1.8), 80, 100)).__round__(1))
+        team_values = []
+        for t in _TEAMS:
+            caseload[t] = 0.8 * caseload[t] + 0.2 * (15.8 - 0.02 * k) + rng.normal(0, 0.5)
+            team_values.append(round(caseload[t], 1))
+            add(y, m, "caseload_average", round(caseload[t], 1), team=t)
+        add(y, m, "caseload_average", round(float(np.mean(team_values)) + rng.normal(0, 0.05), 1))
+        agency = max(0.0, agency * 0.985 + rng.normal(0, 0.6))
+        add(y, m, "agency_social_workers", int(round(agency)))
+        vacancies = max(0.0, vacancies * 0.99 + rng.normal(0, 0.5))
+        add(y, m, "vacancies", round(vacancies, 1), unit="fte")
+        sickness = float(np.clip(sickness - 0.05 + rng.normal(0, 0.2), 4.5, 12))
+        add(y, m, "sickness_days_per_fte", round(sickness, 1))
+        # money: the financial year starting each April
+        fy_start = y if m >= 4 else y - 1
+        fy_month = (m - 4) % 12          # 0 = April
+        total_budget = children * need * 1000 * (1 + 0.05 * (fy_start - 2021))
+        fy_rng = np.random.default_rng([int(seed), zlib.crc32(council.encode("utf-8")), fy_start])
+        drift = {name: fy_rng.normal(0, 0.01) for name, _ in _SERVICE_LINES}
+        for name, share in _SERVICE_LINES:
+            budget = round(total_budget * share, -3)
+            if name == "Placements":
+                pressure = 0.02 + 0.012 * fy_month + 0.01 * (fy_start - 2021)
+            elif name == "Social work staffing":
+                pressure = -0.02 - 0.003 * fy_month
+            else:
+                pressure = drift[name] * (1 + fy_month / 6)
+            add(y, m, "budget", int(budget), breakdown=name, unit="gbp")
+            add(y, m, "forecast_outturn", int(round(budget * (1 + pressure), -3)), breakdown=name, unit="gbp",
+                note="Forecast for the whole financial year")
+    return rows
+
+
+def _local_demo_csv(council: str, seed: int) -> bytes:
+    import csv as _csv
+    buf = io.StringIO(newline="")
+    buf.write(f"# council: {council}\n")
+    buf.write("# demo: invented figures for a fictional council, to show how a pack works\n")
+    w = _csv.writer(buf, lineterminator="\n")
+    w.writerow(["month", "measure", "team", "breakdown", "value", "unit", "note"])
+    for r in _local_demo_rows(council, seed):
+        w.writerow(r)
+    return buf.getvalue().encode("utf-8")
+
+
+def _local_demo_targets(council: str) -> bytes:
+    return (f"# {council}'s own targets (demo). A target's direction says which side is met:\n"
+            "# at_most (the figure should be no higher) or at_least (no lower).\n"
+            f"council: {council}\n"
+            "targets:\n"
+            "  caseload_average: {target: 15, direction: at_most, note: \"Ideal caseload of 1 social worker to 15 cases\"}\n"
+            "  sickness_days_per_fte: {target: 7, direction: at_most, note: \"No more than 7 days a year per member of staff\"}\n"
+            "  assessments_within_45_days_pct: {target: 85, direction: at_least}\n"
+            "  agency_social_workers: {target: 10, direction: at_most}\n"
+            "  care_leavers_in_touch: {target: 95, direction: at_least}\n"
+            "  wf_caseload: {target: 16, direction: at_most}\n").encode("utf-8")
+
+
+def generate_local_demo(out_dir, seed: int = 2025, council: str = "Northmoor") -> list[Path]:
+    """Write demo local monthly figures for ``council`` into ``out_dir``.
+
+    Writes ``<council>_local_figures.csv`` (48 months to September 2025 of
+    every measure in data/local_measures.yml, in the local figures template:
+    referrals by source with a July peak from schools, caseloads by team, a
+    budget by service line with an overspend in placements) and
+    ``<council>_targets.yml``. For ``"Afon Uchaf"`` (a fictional council
+    outside the English releases) it also writes its two peers' files and
+    ``afon_uchaf_comparators.yml``, a comparator group naming them, so a
+    pack with no official data can be built offline. ``council`` is any
+    demo council (see :func:`describe_demo`) or a name in
+    :data:`LOCAL_ONLY_COUNCILS`. The same seed gives byte-identical files;
+    each is written atomically. Returns the paths written.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    _local_profile(council)
+    name = next((c.name for c in DEMO_COUNCILS if c.name.lower() == council.lower()),
+                next((n for n in LOCAL_ONLY_COUNCILS if n.lower() == council.lower()), council))
+    out_dir = Path(out_dir)
+    files: dict[str, bytes] = {
+        f"{_slug(name)}_local_figures.csv": _local_demo_csv(name, int(seed)),
+        f"{_slug(name)}_targets.yml": _local_demo_targets(name),
+    }
+    gid, label, subject, peers = LOCAL_ONLY_GROUP
+    if name == subject:
+        for peer in peers:
+            files[f"{_slug(peer)}_local_figures.csv"] = _local_demo_csv(peer, int(seed))
+        files[f"{_slug(subject)}_comparators.yml"] = (
+            "# A comparator group for a council outside the English releases (demo).\n"
+            "# The members are not in the DfE data; their figures come from their own local files.\n"
+            "groups:\n"
+            f"  {gid}:\n"
+            f"    label: {label}\n"
+            f"    council: {subject}\n"
+            f"    members: [{', '.join(peers)}]\n").encode("utf-8")
+    written = []
+    for fname, data in files.items():
+        path = out_dir / fname
+        _write_atomic(path, data)
+        written.append(path)
+    return written

@@ -458,6 +458,7 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{period}-", dir=dest.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a pack is for readers
     warnings: list[str] = list(store.warnings)
     try:
         (tmp / "notebooks").mkdir()

@@ -41,7 +41,7 @@ import html
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -425,10 +425,11 @@ class _Context:
 
     section_id = "summary"
 
-    def __init__(self, params: Parameters, indicator_ids: list[str] | None = None):
+    def __init__(self, params: Parameters, section: str | None = None):
         self.params = params
         self.store = _load_store(params.data)
         self.catalogue = self.store.catalogue
+        indicator_ids = [i.id for i in self.catalogue.in_section(section)] if section else None
         self.code = _resolve_council(self.store, params.council)
         self.area = self.store.area(self.code)
         self.name = str(self.area["area_name"])
@@ -543,8 +544,11 @@ class _Context:
             intro = "Comparisons are with its DfE statistical neighbours"
         elif self._comparator == "region":
             region = self.area.get("region_name", "")
-            codes = [str(c) for c in self.store.councils().loc[
-                self.store.councils()["region_name"] == region, "area_code"] if str(c) != self.code]
+            councils = self.store.councils()
+            # current councils only: retired ones have no figures to compare
+            current = councils[(councils["region_name"] == region)
+                               & (councils["last_period"] >= councils["last_period"].max())]
+            codes = [str(c) for c in current["area_code"] if str(c) != self.code]
             intro = f"Comparisons are with the other councils in {region}"
         else:
             codes = list(self._comparator)
@@ -573,8 +577,7 @@ class Section(_Context):
             raise ParameterError("section", f"must be one of {', '.join(allowed)}", section)
         self.section_id = section
         self.title = SECTIONS[section]
-        ids = [i.id for i in _catalogue_for(params).in_section(section)]
-        super().__init__(params, ids)
+        super().__init__(params, section)
 
     # -- blocks -------------------------------------------------------------------
     def introduction(self) -> Html:
@@ -585,20 +588,10 @@ class Section(_Context):
                          + (" (the demo data has none for this section)" if self.store.is_demo else "")
                          + ". The section is left empty rather than estimated.</p>")
             return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
-        bases = {}
-        for iid in self.indicators:
-            ind = self.catalogue[iid]
-            p, _ = self.period_for(iid)
-            bases.setdefault(ind.period_basis, set()).add(p)
-        when = "; ".join(f"{basis} {', '.join(str(p) for p in sorted(ps))}" if basis != "financial year"
-                         else "financial year " + ", ".join(self.catalogue[self.indicators[0]].period_label(p)
-                                                            for p in sorted(ps))
-                         for basis, ps in bases.items())
         labels = [self.catalogue[i].label for i in self.indicators]
         parts.append(f"<p>This section compares {_e(self.name)} on {len(labels)} measures: "
-                     f"{_e('; '.join(_lower_first(label) for label in labels))}. The figures are the latest "
-                     f"published{' up to ' + str(self.params.period) if self.params.period else ''} "
-                     f"({_e(when)}).</p>")
+                     f"{_e('; '.join(_lower_first(label) for label in labels))}. "
+                     f"{_e(self._periods_sentence())}</p>")
         parts.append(f"<p>{_e(self._comparator_sentence())}</p>")
         for note in self.comparator_notes:
             parts.append(f'<p class="note">Comparator group: {_e(note)}</p>')
@@ -606,6 +599,19 @@ class Section(_Context):
         if note:
             parts.append(f'<p class="note"><strong>Local government changes:</strong> {_e(note)}</p>')
         return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
+
+    def _periods_sentence(self) -> str:
+        """'The figures are the latest published, for 31 March 2025 (children
+        looked after with 3 or more social workers: 31 March 2024).'"""
+        labels = {}
+        for iid in self.indicators:
+            p, _ = self.period_for(iid)
+            labels[iid] = self.catalogue[iid].period_label(p)
+        common = max(set(labels.values()), key=list(labels.values()).count)
+        odd = [f"{_lower_first(self.catalogue[i].label)}: {lab}" for i, lab in labels.items() if lab != common]
+        upto = f" up to {self.params.period}" if self.params.period else ""
+        text = f"The figures are the latest published{upto}, for {common}"
+        return text + (f" ({'; '.join(odd)})." if odd else ".")
 
     def comparisons(self) -> list:
         return [self.comparison(i) for i in self.indicators]
@@ -630,7 +636,7 @@ class Section(_Context):
         if iid not in self.indicators:
             return Html(f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(ind.label)}</h2>'
                         f"<p>The data holds no figures for this measure.</p>{_definition(ind, None)}</section>")
-        period, period_note = self.period_for(iid)
+        _, period_note = self.period_for(iid)
         c = self.comparison(iid)
         subject = self.subject_label(c)
         parts = [f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(ind.label)}</h2>']
@@ -693,7 +699,6 @@ class Section(_Context):
         return notes
 
     def _charts(self, c, subject: str) -> list[str]:
-        from . import charts
         out = []
         for make in (_bars, _time_series, _funnel, _strip):
             chart, reason = make(self, c, subject)
@@ -702,15 +707,11 @@ class Section(_Context):
                     out.append(chart.to_html())
                 finally:
                     chart.close()
+                if reason:
+                    out.append(f'<p class="note">{_e(reason)}</p>')
             elif reason:
                 out.append(f'<p class="chart-missing">{_e(reason)}</p>')
-        del charts
         return out
-
-
-def _catalogue_for(params: Parameters):
-    from .indicators import load_catalogue
-    return load_catalogue()
 
 
 def _definition(ind: Indicator, c, notes=()) -> str:
@@ -742,6 +743,13 @@ def _subject_frame(frame: pd.DataFrame, subject: str, flag: str = "is_subject") 
     return frame
 
 
+def _measure_words(ind: Indicator) -> str:
+    """How a title names the measure: narrative's subject ('rate of children
+    looked after') when it has one, else the label."""
+    subjects = _narrative("SUBJECTS") or {}
+    return subjects.get(ind.id) or _lower_first(ind.label)
+
+
 def _bars(sec: Section, c, subject: str):
     from .charts import benchmark_bars, finding_title
     data = _subject_frame(c.neighbour_values, subject)
@@ -752,9 +760,9 @@ def _bars(sec: Section, c, subject: str):
     if c.has_value and c.vs_neighbours in ("higher", "lower", "similar"):
         # the words of the statistical comparison, so the title agrees with the text
         relation = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}[c.vs_neighbours]
-        title = f"{_possessive(subject)} {_lower_first(ind.label)} is {relation} {comparator_name}"
+        title = f"{_possessive(subject)} {_measure_words(ind)} is {relation} {comparator_name}"
     if not c.has_value:
-        title = f"{_possessive(subject)} {_lower_first(ind.label)} is {c.status_word}; its comparators are shown"
+        title = f"{_possessive(subject)} {_measure_words(ind)} is {c.status_word}; its comparators are shown"
     chart = benchmark_bars(data, highlight=subject, indicator=ind, period=c.period,
                            neighbour_mean=None if _isnan(c.neighbour_mean) else c.neighbour_mean,
                            england=None if _isnan(c.england) else c.england,
@@ -780,22 +788,53 @@ def _time_series(sec: Section, c, subject: str):
     first = int(long.loc[long["value"].notna(), "period"].min())
     long = long[long["period"] >= first]
     roles = {v: k for k, v in names.items()}
-    chart = time_series(long, highlight=subject, indicator=ind, roles=roles, title=_trend_title(c, subject))
-    return chart, ""
+    title = _trend_title(c, subject)
+    if not c.has_value:
+        title = (f"{_possessive(subject)} {_measure_words(ind)}: the latest figure "
+                 f"({ind.period_label(c.period)}) is {c.status_word}; earlier years are shown")
+    chart = time_series(long, highlight=subject, indicator=ind, roles=roles, title=title)
+    return chart, _gaps_sentence(s[(s["period"] >= first) & (s["period"] <= c.period)], ind, subject)
+
+
+def _gaps_sentence(series: pd.DataFrame, ind: Indicator, subject: str) -> str:
+    """Years with no figure for the council, said in words: the chart shows
+    them as gaps in the line."""
+    from .compare import STATUS_WORDS
+    own = series[series["council"].notna()]
+    if own.empty:
+        return ""
+    later = series[series["period"] >= own["period"].min()]
+    gaps = later[later["council"].isna()]
+    if gaps.empty:
+        return ""
+    items = [f"{ind.period_label(int(r.period))} ({STATUS_WORDS.get(str(r.council_status), 'not available')})"
+             for r in gaps.itertuples()]
+    return (f"Gaps in {_possessive(subject)} line are years with no published figure: "
+            + ", ".join(items) + ".")
+
+
+_YEARS = {3: "three", 5: "five"}
 
 
 def _trend_title(c, subject: str) -> str | None:
     """A title stating the tested direction of travel, so it agrees with the
     words (None: the chart's own title, from the first and last points)."""
     ind = c.indicator
-    who = f"{_possessive(subject)} {_lower_first(ind.label)}"
+    who = f"{_possessive(subject)} {_measure_words(ind)}"
     for t in (c.trend_3, c.trend_5):
         if t.is_trend:
             verb = "risen" if t.direction == "rising" else "fallen"
-            return f"{who} has {verb} over the {t.years} years to {ind.period_label(c.period)}"
+            return (f"{who} has {verb} over the {_YEARS.get(t.years, t.years)} years to "
+                    f"{ind.period_label(c.period)}")
     for t in (c.trend_5, c.trend_3):
         if t.enough_years:
-            return f"{who} shows no clear trend over the {t.years} years to {ind.period_label(c.period)}"
+            return (f"{who} shows no clear trend over the {_YEARS.get(t.years, t.years)} years to "
+                    f"{ind.period_label(c.period)}")
+    known = c.series[(c.series["period"] <= c.period) & c.series["council"].notna()]
+    if len(known) > 1:
+        from .charts import trend_title
+        return trend_title(subject, ind, float(known["council"].iloc[0]), float(known["council"].iloc[-1]),
+                           int(known["period"].iloc[0]), subject=_measure_words(ind))
     return None
 
 
@@ -805,7 +844,11 @@ def _funnel(sec: Section, c, subject: str):
     ind = c.indicator
     if ind.unit not in ("percent", "per_10k"):
         return None, ""
-    if not c.has_value or _isnan(c.numerator) or _isnan(c.denominator) or c.denominator <= 0:
+    if c.funnel.kind is None:  # spending: sums of money are not counts
+        return None, (c.funnel.note.replace("No funnel:", "No funnel plot:") if c.funnel.note else "")
+    if not c.has_value:
+        return None, ""  # said once, with the chart of all councils
+    if _isnan(c.numerator) or _isnan(c.denominator) or c.denominator <= 0:
         return None, (f"No funnel plot: the count and the number it is counted from are not published for "
                       f"{subject} for {ind.period_label(c.period)}.")
     frame = _subject_frame(c.all_council_values, subject)
@@ -816,10 +859,19 @@ def _funnel(sec: Section, c, subject: str):
     limits = funnel_curve(frame, ind, target)
     limits = limits.rename(columns={"lower_95": "lower95", "upper_95": "upper95", "lower_998": "lower998",
                                     "upper_998": "upper998", "target": "centre"})
+    position = {"within": "is within the range expected by chance",
+                "above_95": "is higher than chance alone would explain",
+                "above_99.8": "is higher than chance alone would explain",
+                "below_95": "is lower than chance alone would explain",
+                "below_99.8": "is lower than chance alone would explain"}.get(c.funnel.classification)
+    title = f"{_possessive(subject)} {_measure_words(ind)} {position}" if position else None
     chart = funnel_plot(frame, highlight=subject, indicator=ind, limits=limits, period=c.period,
-                        centre_name="All councils",
+                        centre_name="All councils", title=title,
                         denominator_label=("Children aged 0 to 17" if ind.unit == "per_10k"
                                            else "Number counted (denominator)"))
+    # thin work-around: large populations' tick labels ran into each other
+    from matplotlib.ticker import MaxNLocator
+    chart.ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
     return chart, ""
 
 
@@ -829,11 +881,18 @@ def _strip(sec: Section, c, subject: str):
     frame = _subject_frame(c.all_council_values, subject)
     frame = frame[frame["value"].notna()]
     if not c.has_value or subject not in set(frame["area_name"]):
-        return None, ""
+        charts = "No funnel plot or chart of all councils" if ind.unit in ("percent", "per_10k") and \
+            c.funnel.kind is not None else "No chart of all councils"
+        return None, (f"{charts}: {_possessive(subject)} figure for {ind.period_label(c.period)} is "
+                      f"{c.status_word}, so it cannot be placed among them.")
     if len(frame) < 8:
         return None, "No chart of all councils: too few councils have a figure."
+    title = None
+    if c.band in ("A", "B", "C", "D"):
+        quarter = (_BAND_CONTEXT if c.is_context else _BAND_TEXT)[c.band]
+        title = f"{subject} is in the {quarter} of councils in England for {_measure_words(ind)}"
     chart = position_strip(frame, highlight=subject, indicator=ind, quartiles=_band_cuts(frame, ind),
-                           england=None if _isnan(c.england) else c.england, period=c.period)
+                           england=None if _isnan(c.england) else c.england, period=c.period, title=title)
     return chart, ""
 
 
@@ -953,8 +1012,6 @@ def _inspection_html(ctx: _Context) -> Html:
     if isinstance(ctx._comparator, list):
         codes = [ctx.code] + list(ctx._comparator)
     cols = [(k, label) for k, label in _INSPECTION_COLUMNS if k in insp.columns]
-    extra = [c for c in insp.columns if c not in {k for k, _ in cols} | {"area_code", "la_name", "ons_code",
-                                                                         "region", "region_name", "la_code"}]
     rows = []
     own = insp[insp["area_code"] == ctx.code]
     for code in dict.fromkeys(codes):
@@ -963,7 +1020,8 @@ def _inspection_html(ctx: _Context) -> Html:
             continue
         r = r.iloc[-1]
         name = str(ctx.store.area(code)["area_name"]) if code in set(ctx.store.areas["area_code"]) else code
-        cells = "".join(f"<td>{_e(_cell(r[k]))}</td>" for k, _ in cols)
+        # an empty judgement: the area was not judged separately (older framework)
+        cells = "".join(f"<td>{_e(_cell(r[k]) or 'not judged separately')}</td>" for k, _ in cols)
         cls = ' class="subject"' if code == ctx.code else ""
         rows.append(f'<tr{cls}><th scope="row">{_e(name)}</th>{cells}</tr>')
     if own.empty:
@@ -977,7 +1035,6 @@ def _inspection_html(ctx: _Context) -> Html:
     thead = '<th scope="col">Council</th>' + "".join(f'<th scope="col">{_e(label)}</th>' for _, label in cols)
     table = (f'<table class="inspections"><caption>Latest Ofsted judgements (ILACS) for {_e(ctx.name)} and '
              f"its comparators</caption><thead><tr>{thead}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-    del extra
     return Html(head + lead + table + "<p class=\"chart-caption\">Source: Ofsted, local authority children's "
                 "services inspection outcomes.</p></section>")
 
@@ -1002,7 +1059,7 @@ class Summary(_Context):
 
     def __init__(self, params: Parameters):
         self.title = "Summary"
-        super().__init__(params, None)
+        super().__init__(params)
 
     def comparisons(self) -> list:
         return [self.comparison(i) for i in self.indicators]
@@ -1035,7 +1092,8 @@ class Summary(_Context):
             ind = c.indicator
             s = c.series[c.series["period"] <= c.period].tail(5)
             for r in s.itertuples():
-                rows.append({"indicator_id": iid, "label": ind.label, "period": int(r.period),
+                label = f"{ind.label} (joint return)" if c.joint_with else ind.label
+                rows.append({"indicator_id": iid, "label": label, "period": int(r.period),
                              "council": r.council, "neighbour_mean": r.neighbour_mean, "england": r.england})
         head = '<section class="at-a-glance"><h2 id="summary-at-a-glance">At a glance</h2>'
         if not rows:
@@ -1054,6 +1112,7 @@ class Summary(_Context):
                 f"Rank among {self.comparator_label}", "Quartile band (all councils)", "Trend (3 years)", "Rating"]
         head = "".join(f'<th scope="col">{_e(c)}</th>' for c in cols)
         bodies = []
+        joint_notes: set[str] = set()
         by_section: dict[str, list] = {}
         for c in self.comparisons():
             by_section.setdefault(c.indicator.section, []).append(c)
@@ -1065,7 +1124,10 @@ class Summary(_Context):
                 if c.has_value:
                     value = _table_value(ind, c.value)
                     if c.joint_with:
-                        value += f" (joint return with {c.joint_with})"
+                        value += " (joint)"
+                        joint_notes.add(f"(joint): the figure is the joint workforce return of {self.name} and "
+                                        f"{c.joint_with} ({c.data_area_code}), not {self.name}'s alone "
+                                        f"(joint return with {c.joint_with}).")
                 else:
                     value = c.status_word
                 cells = [f'<th scope="row" style="text-align:left"><a href="#{_e(sec)}-{_e(ind.id)}">'
@@ -1086,6 +1148,7 @@ class Summary(_Context):
                 "the three latest years, called rising or falling only when the change is beyond chance. "
                 "Rating: green is better than similar councils beyond chance, amber is similar, red is worse "
                 "beyond chance (or a target missed).</p>")
+        note += "".join(f'<p class="note">{_e(n)}</p>' for n in sorted(joint_notes))
         return Html(f'<section class="indicator-table"><h2 id="summary-indicators">Every measure</h2>'
                     f'<table class="summary-table"><caption>{_e(self.name)} against {_e(self.comparator_label)} '
                     f"and England, every measure, latest published period</caption><thead><tr>{head}</tr></thead>"

@@ -20,10 +20,7 @@ their header (CSV) or sheet names (ODS).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import importlib
-import io
 import os
 import re
 import shutil
@@ -40,12 +37,12 @@ import requests
 import yaml
 
 from helpers import paths
-from helpers.errors import ConfigError, DataFileError, FetchError, UnknownLayoutError
+from helpers.errors import ConfigError, DataFileError, FetchError
 
 __all__ = [
     "Source", "load_manifest", "default_manifest_path",
     "FetchResult", "FetchReport", "fetch",
-    "IngestResult", "IngestReport", "ingest",
+    "IngestResult", "IngestReport", "ingest", "LOCAL_FIGURES", "local_dir",
     "MAX_INGEST_BYTES",
 ]
 
@@ -177,77 +174,9 @@ def _select(sources: list[Source], only: Iterable[str] | None, manifest: Path) -
 
 
 def _identifier() -> Callable[[Path], str]:
-    """``helpers.loaders.identify`` if it exists, else the built-in fallback."""
-    try:
-        mod = importlib.import_module("helpers.loaders")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("helpers.loaders", "helpers"):
-            raise           # a real missing dependency inside the loaders
-        return _fallback_identify
-    fn = getattr(mod, "identify", None)
-    return fn if callable(fn) else _fallback_identify
-
-
-#: CSV header signatures: (publication id, columns that must all be present).
-_CSV_SIGNATURES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("csww", frozenset({"caseload_fte", "agency_rate_fte", "inpost_fte"})),
-    ("cin_b1", frozenset({"At31_episodes", "Anypoint_episodes"})),
-    ("cin_c1", frozenset({"referral_count", "rereferral_count"})),
-    ("cin_c3", frozenset({"Episodes_with_assessment_factor"})),
-    ("cp_d3", frozenset({"CPP_start", "CPP_subsequent"})),
-    ("cp_d5", frozenset({"CPP_At31", "2_years_or_more"})),
-    ("cla_number", frozenset({"population_type", "rate_per_10000"})),
-    ("cla_placement_stability", frozenset({"cla_group", "placement_stability"})),
-    ("cla_swcount", frozenset({"sw_stability"})),
-    ("ons_population", frozenset({"age_group", "population_estimate"})),
-    ("sn_model_2025", frozenset({"SN_1", "SN_1P", "region_ind"})),
-    ("utla_lookup", frozenset({"LTLA23CD", "UTLA23CD"})),
-)
-_ODS_SHEETS = (("finance_ro3", "RO3_LA_Data"), ("finance_rsx", "RSX_LA_Data"))
-
-
-def _fallback_identify(path: Path) -> str:
-    """Minimal content check used until ``helpers.loaders.identify`` exists.
-
-    CSV files are recognised by their header (and, for the two care-leaver
-    files that share a header, by their breakdown values); ODS files by their
-    sheet names. Raises :class:`UnknownLayoutError` otherwise.
-    """
-    path = Path(path)
-    if zipfile.is_zipfile(path):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                mimetype = zf.read("mimetype").decode("ascii", "replace") if "mimetype" in zf.namelist() else ""
-                content = zf.read("content.xml").decode("utf-8", "replace") if "content.xml" in zf.namelist() else ""
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise UnknownLayoutError(path, f"cannot read the spreadsheet: {exc}") from None
-        if "opendocument.spreadsheet" not in mimetype:
-            raise UnknownLayoutError(path, "a zip archive that is not an ODS spreadsheet")
-        names = re.findall(r'<table:table [^>]*table:name="([^"]+)"', content)
-        for pub, prefix in _ODS_SHEETS:
-            if any(n.startswith(prefix) for n in names):
-                return pub
-        if re.search(r"inspection", content[:200000], re.IGNORECASE) and "Ofsted" in content:
-            return "ofsted_inspections"
-        raise UnknownLayoutError(path, f"spreadsheet with sheets {names[:5]} matches no known publication")
-    with open(path, "rb") as fh:
-        head = fh.read(1024 * 1024)
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = head.decode("latin-1")
-    lines = text.splitlines()
-    if not lines:
-        raise UnknownLayoutError(path, "the file is empty")
-    header = set(next(csv.reader(io.StringIO(lines[0]))))
-    if {"care_leaver_count", "breakdown"} <= header:
-        return ("care_leavers_accommodation" if "Suitability total" in text
-                else "care_leavers_activity")
-    for pub, cols in _CSV_SIGNATURES:
-        if cols <= header:
-            return pub
-    raise UnknownLayoutError(path, "the columns match no known publication",
-                             value=", ".join(sorted(header))[:200])
+    """The loaders' recognition of a file by its content."""
+    from .loaders import identify
+    return identify
 
 
 def _sha256(path: Path) -> str:
@@ -550,13 +479,35 @@ def _check_file(path: Path, known: dict[str, Source]) -> tuple[str | None, str |
         return None, f"not recognised ({exc.detail})"
     except (OSError, ValueError) as exc:
         return None, f"cannot be read ({exc})"
-    if pub not in known:
+    if pub not in known and pub != LOCAL_FIGURES:
         return None, f"recognised as {pub!r}, which has no entry in the sources manifest"
     return pub, None
 
 
+#: Publication id of a council's own monthly figures (helpers.loaders.local);
+#: ingested into data/local/ after validation, not into data/raw/.
+LOCAL_FIGURES = "local_figures"
+
+
+def local_dir() -> Path:
+    """Where ingested local figures live: ``data/local/``."""
+    return paths.data_dir() / "local"
+
+
+def _local_filename(councils: list[str], source: Path) -> str:
+    """A safe file name for a council's local figures: 'local_northmoor.csv'.
+    Only lower-case letters, digits and underscores, whatever the council's
+    name holds (no path separators, dots or markup)."""
+    slugs = [re.sub(r"[^a-z0-9]+", "_", c.lower()).strip("_") or "council" for c in councils] or ["council"]
+    stem = "local_" + "_".join(slugs)
+    if len(stem) > 80:
+        stem = stem[:64] + "_" + hashlib.sha256(stem.encode("utf-8")).hexdigest()[:8]
+    ext = ".xlsx" if source.suffix.lower() in (".xlsx", ".xlsm") or zipfile.is_zipfile(source) else ".csv"
+    return stem + ext
+
+
 def ingest(paths_in: Iterable[Path | str], dest_dir: Path | str | None = None,
-           manifest_path: Path | str | None = None) -> IngestReport:
+           manifest_path: Path | str | None = None, local_dir_in: Path | str | None = None) -> IngestReport:
     """Copy files downloaded by hand into ``dest_dir`` under their canonical names.
 
     Each file is recognised by content (``helpers.loaders.identify``), so
@@ -565,6 +516,14 @@ def ingest(paths_in: Iterable[Path | str], dest_dir: Path | str | None = None,
     two files are the same publication, :class:`DataFileError` is raised
     naming every problem file and the known publications, and nothing is
     copied. Copies go through temporary files and ``os.replace``.
+
+    A council's own monthly figures (the local figures template, CSV or
+    .xlsx) are checked with :func:`helpers.loaders.local.validate_local`;
+    any problem in any row stops the whole ingest (the error lists every
+    problem with its row and column, and carries them as ``.problems``).
+    Valid local files go to ``local_dir_in`` (default ``data/local/``) as
+    ``local_<council>.csv`` (or ``.xlsx``), a name made only of letters,
+    digits and underscores.
     """
     files = [Path(p) for p in paths_in]
     if not files:
@@ -574,43 +533,67 @@ def ingest(paths_in: Iterable[Path | str], dest_dir: Path | str | None = None,
     known = {s.id: s for s in load_manifest(manifest)}
     dest = Path(dest_dir) if dest_dir is not None else paths.raw_dir()
 
-    plan: list[tuple[Path, Source]] = []
+    local_dest = Path(local_dir_in) if local_dir_in is not None else local_dir()
+    # each plan entry: (file, publication id, destination folder, file name)
+    plan: list[tuple[Path, str, Path, str]] = []
     problems: list[tuple[Path, str]] = []
+    local_errors: list[DataFileError] = []
     claimed: dict[str, Path] = {}
     for f in files:
         pub, problem = _check_file(f, known)
         if problem:
             problems.append((f, problem))
-        elif pub in claimed:
-            problems.append((f, f"same publication ({pub}) as {claimed[pub]}"))
+            continue
+        if pub == LOCAL_FIGURES:
+            from .loaders.local import validate_local
+            check = validate_local(f)
+            if not check.ok:
+                err = check.error()
+                local_errors.append(err)
+                problems.append((f, err.detail.strip()))
+                continue
+            target, claim = local_dest, _local_filename(check.councils, f)
+            what = f"local figures for {', '.join(check.councils)}"
         else:
-            claimed[pub] = f
-            plan.append((f, known[pub]))
+            target, claim = dest, known[pub].filename
+            what = f"publication ({pub})"
+        if claim in claimed:
+            problems.append((f, f"same {what} as {claimed[claim]}"))
+        else:
+            claimed[claim] = f
+            plan.append((f, pub, target, claim))
     if problems:
         listing = "; ".join(f"{s.id} ({s.filename})" for s in known.values())
-        hint = f"Nothing was copied. Known publications: {listing}"
+        hint = f"Nothing was copied. Known publications: {listing}; and local figures (docs/local-figures.md)"
         if len(problems) == 1:
+            if local_errors:
+                err = DataFileError(problems[0][0], problems[0][1], hint="Nothing was copied. "
+                                    + (local_errors[0].hint or ""))
+                err.problems = getattr(local_errors[0], "problems", [])
+                raise err
             raise DataFileError(problems[0][0], problems[0][1], hint=hint)
-        raise DataFileError(None, f"{len(problems)} files cannot be ingested: "
+        err = DataFileError(None, f"{len(problems)} files cannot be ingested: "
                             + "; ".join(f"{f}: {why}" for f, why in problems), hint=hint)
+        err.problems = [p for e in local_errors for p in getattr(e, "problems", [])]
+        raise err
 
-    dest.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path, Source, str, str]] = []
+    staged: list[tuple[Path, Path, str, str, str]] = []
     try:
-        for f, src in plan:
-            final = dest / src.filename
+        for f, pub, target, filename in plan:
+            target.mkdir(parents=True, exist_ok=True)
+            final = target / filename
             digest = _sha256(f)
             if final.exists() and _sha256(final) == digest:
-                staged.append((f, final, src, digest, "unchanged"))
+                staged.append((f, final, pub, digest, "unchanged"))
                 continue
-            tmp = _temp_in(dest, src.filename)
-            staged.append((f, final, src, digest, str(tmp)))
+            tmp = _temp_in(target, filename)
+            staged.append((f, final, pub, digest, str(tmp)))
             shutil.copyfile(f, tmp)
         report = IngestReport()
-        for f, final, src, digest, tmp in staged:
+        for f, final, pub, digest, tmp in staged:
             if tmp != "unchanged":
                 os.replace(tmp, final)
-            report.results.append(IngestResult(f, src.id, final,
+            report.results.append(IngestResult(f, pub, final,
                                                "unchanged" if tmp == "unchanged" else "copied", digest))
         return report
     finally:

@@ -21,6 +21,7 @@ OTHER_PUBLICATIONS = {
     "finance_ro3": "MHCLG revenue outturn, social care (RO3)",
     "finance_rsx": "MHCLG revenue outturn, revenue summary (RSX)",
     "ofsted_inspections": "Ofsted local authority children's services inspection outcomes",
+    "local_figures": "A council's own monthly figures (the local figures template, CSV or .xlsx)",
 }
 KNOWN_PUBLICATIONS = {p.id: p.title for p in PUBLICATIONS} | OTHER_PUBLICATIONS
 
@@ -48,6 +49,9 @@ def identify(path) -> str:
     Raises UnknownLayoutError naming the file and the known publications."""
     path = Path(path)
     _check_file(path)
+    from .local import sniff_local
+    if sniff_local(path):
+        return "local_figures"
     if path.suffix.lower() in _SPREADSHEET_SUFFIXES or _is_zip(path):
         from .finance import sniff_finance
         from .ofsted import sniff_inspections
@@ -103,6 +107,9 @@ def load(path, publication: str | None = None):
     if publication == "sn_model_2021":
         from ..neighbours import load_sn_model_2021
         return publication, load_sn_model_2021(path)
+    if publication == "local_figures":
+        from .local import load_local
+        return publication, load_local(path)
     if publication == "utla_lookup":
         from ..geography import load_utla_lookup
         return publication, load_utla_lookup(path)

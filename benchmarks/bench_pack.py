@@ -1,0 +1,100 @@
+"""Pack build speed: the naive way against the project's way, in one run.
+
+Naive: for each section notebook, the `papermill` command line (a fresh
+kernel per notebook), then the `jupyter nbconvert --to html --no-input`
+command line per notebook, then WeasyPrint on the concatenated HTML.
+Ours: helpers.pack.build_pack (one warm kernel reused, exporter/template and
+fonts built once).
+
+    python benchmarks/bench_pack.py --data ../shared/data/dfe --council Dorset
+    python benchmarks/bench_pack.py --data ../shared/data/dfe --all            # every council, measured
+    python benchmarks/bench_pack.py --data ../shared/data/dfe --all --sample 6 # extrapolated, labelled so
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def naive(council: str, data: str, notebooks: Path, out: Path) -> float:
+    t = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    bodies = []
+    for nb in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+        executed = out / nb.name
+        subprocess.run([str(BIN / "papermill"), str(nb), str(executed), "-p", "council", council,
+                        "-p", "data", data, "--no-progress-bar"], check=True, capture_output=True)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
+                       check=True, capture_output=True)
+        bodies.append(executed.with_suffix(".html").read_text(encoding="utf-8"))
+    from weasyprint import HTML
+    (out / "pack.html").write_text("\n".join(bodies), encoding="utf-8")
+    HTML(string="\n".join(bodies)).write_pdf(str(out / "pack.pdf"))
+    return time.perf_counter() - t
+
+
+def ours(council: str, data: str, notebooks: Path, reports: Path) -> tuple[float, dict]:
+    from helpers.pack import build_pack
+    t = time.perf_counter()
+    res = build_pack(council=council, data=data, notebooks_dir=notebooks, reports_dir=reports)
+    return time.perf_counter() - t, res.timings
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "dfe"))
+    ap.add_argument("--council", default="Dorset")
+    ap.add_argument("--notebooks", type=Path, default=ROOT / "notebooks")
+    ap.add_argument("--all", action="store_true", help="time a batch of every current council")
+    ap.add_argument("--sample", type=int, default=0, help="with --all: time N councils and extrapolate (labelled)")
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--skip-naive", action="store_true")
+    args = ap.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-pack-"))
+    os.environ.setdefault("SCRUTINY_CACHE_DIR", str(work / "cache"))
+    from helpers.store import open_store
+    t = time.perf_counter()
+    store = open_store(args.data)
+    print(f"store ready in {time.perf_counter() - t:.1f} s ({store.key})")
+    if not args.all:
+        if not args.skip_naive:
+            n = naive(args.council, args.data, args.notebooks, work / "naive")
+            print(f"naive (papermill CLI + nbconvert CLI per notebook + WeasyPrint): {n:.1f} s")
+        o, timings = ours(args.council, args.data, args.notebooks, work / "reports")
+        print(f"ours, first pack in a new process (kernel start included): {o:.1f} s")
+        o2, timings = ours(args.council, args.data, args.notebooks, work / "reports")
+        print(f"ours, next pack (warm kernel): {o2:.1f} s")
+        for k, v in timings.items():
+            print(f"    {k:<28} {v:7.2f} s")
+        if not args.skip_naive:
+            print(f"speed-up: {n / o:.1f}x (first pack), {n / o2:.1f}x (warm)")
+        return 0
+    from helpers.batch import run_batch, runs_for_all
+    runs = runs_for_all(args.data)
+    label = "measured"
+    if args.sample:
+        runs_to_time = runs[: args.sample]
+        label = f"EXTRAPOLATED from {len(runs_to_time)} councils"
+    else:
+        runs_to_time = runs
+    t = time.perf_counter()
+    summary = run_batch(runs_to_time, force=True, workers=args.workers, data=args.data,
+                        notebooks_dir=args.notebooks, reports_dir=work / "reports")
+    took = time.perf_counter() - t
+    print(summary.text())
+    total = took * len(runs) / len(runs_to_time)
+    print(f"all {len(runs)} councils: {total / 60:.1f} min ({label}); {took / len(runs_to_time):.1f} s per pack")
+    return 0 if summary.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
