@@ -198,7 +198,8 @@ def test_html_escapes_names_and_carries_alt_caption_and_table(neighbours):
     assert "<script>" not in markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
     assert markup.startswith('<figure class="chart chart-benchmark-bars">')
-    assert 'src="data:image/svg+xml;base64,' in markup
+    assert 'src="data:image/png;base64,' in markup  # the house style embeds PNG
+    assert 'src="data:image/svg+xml;base64,' in chart.to_html(image="svg")
     assert f'alt="{charts.html.escape(chart.alt_text)}"' in markup
     assert "<figcaption><p class=\"chart-caption\">Source: &lt;b&gt;test&lt;/b&gt; &amp; co</p>" in markup
     assert "<details><summary>Data behind this chart</summary><table" in markup

@@ -251,7 +251,7 @@ def test_real_council_notebooks(council, real_store, real_dir, warm_kernel, tmp_
         assert "created by a reorganisation" in outputs["front_door"]
     if council == "North Northamptonshire":
         workforce = outputs["workforce"]
-        assert "North Northamptonshire and West Northamptonshire (joint return)" in workforce
+        assert "North Northamptonshire and West Northamptonshire make one workforce return (940/941)" in workforce
         assert "not North Northamptonshire alone" in workforce
         assert "joint return with West Northamptonshire" in outputs["summary"]
     if not real_store.inspections.empty:

@@ -50,7 +50,8 @@ for ind_id in chosen[:LIMIT]:
     display(HTML(f'<h2 id="{SECTION}-{ind_id}">{html.escape(ind.label)}</h2>'
                  f'<p class="key-figure" data-indicator="{ind_id}" data-period="{c.period}">'
                  f'{html.escape(name)}: {ind.format_value(c.value)}</p>'))
-    chart = charts.benchmark_bars(c.neighbour_values, highlight=c.area_name, indicator=ind,
+    subject = c.neighbour_values.loc[c.neighbour_values['is_subject'].astype(bool), 'area_name']
+    chart = charts.benchmark_bars(c.neighbour_values, highlight=subject.iloc[0] if len(subject) else c.area_name, indicator=ind,
                                   neighbour_mean=c.neighbour_mean, england=c.england, period=c.period)
     display(charts.display_chart(chart))
 if SECTION == "summary":

@@ -244,8 +244,9 @@ def test_real_region_or_joint_code_is_not_a_council(real_data):
 def test_real_joint_workforce_return_is_shown_as_joint(real_data, real_store):
     section = report.open_section("workforce", council="Kingston upon Thames", data=real_data)
     block = section.indicator("wf_caseload").markup
-    assert "Kingston upon Thames and Richmond upon Thames (joint return)" in block
+    assert "Kingston upon Thames and Richmond upon Thames make one workforce return (314/318)" in block
     assert "not Kingston upon Thames alone" in block
+    assert "Kingston upon Thames and\nRichmond upon Thames (joint)" in block  # the charts' label
     _, row = latest_figure(real_store, "314", "wf_caseload")
     assert row["area_code"] == "314/318"
     assert real_store.catalogue["wf_caseload"].format_value(row["value"]) in block

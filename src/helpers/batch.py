@@ -250,6 +250,7 @@ def run_batch(runs: list[BatchRun], *, force: bool = False, workers: int | None 
                         out = fut.result()
                     except Exception as exc:  # a worker process died
                         out = Outcome(futures[fut], False, error=f"worker failed: {type(exc).__name__}: {exc}")
+                    out.run = futures[fut]  # the caller's object, for ordering the summary
                     outcomes.append(out)
                     _tick(bar, out)
     finally:
@@ -279,12 +280,14 @@ def _run_dask(runs, options, address: str, workers: int, env: dict, bar) -> list
     try:
         client.run(os.environ.update, env)
         futures = client.map(build_one, runs, options=options, pure=False)
+        run_of = {f.key: r for f, r in zip(futures, runs)}
         outcomes = []
         for fut in dask_completed(futures):
             try:
                 out = fut.result()
             except Exception as exc:
-                out = Outcome(runs[futures.index(fut)], False, error=f"worker failed: {type(exc).__name__}: {exc}")
+                out = Outcome(run_of[fut.key], False, error=f"worker failed: {type(exc).__name__}: {exc}")
+            out.run = run_of[fut.key]
             outcomes.append(out)
             _tick(bar, out)
         return outcomes

@@ -60,23 +60,27 @@ def cmd_indicators(args) -> int:
 
 def cmd_show(args) -> int:
     from .compare import compare_indicator
+    from .narrative import describe
     store = _store(args)
     code = store.resolve(args.council)
     ind = store.catalogue[args.indicator]
     comp = compare_indicator(store, code, ind.id, period=args.period)
-    series = comp.series
-    name = store.area(code)["area_name"]
-    print(f"{ind.label}: {name} ({code})")
+    print(f"{ind.label}: {comp.area_name} ({code})")
     print(f"{ind.definition}\n")
-    cols = [c for c in series.columns if c != "period"]
-    print(f"{'period':<22}" + "".join(f"{c[:18]:>20}" for c in cols))
-    for row in series.itertuples(index=False):
+    columns = [("council", comp.area_name), ("neighbour_mean", "Neighbour average"),
+               ("region", comp.region_name or "Region"), ("england", "England")]
+    print(f"{'period':<22}" + "".join(f"{title[:19]:>21}" for _, title in columns))
+    for row in comp.series.itertuples(index=False):
         cells = []
-        for c in cols:
-            v = getattr(row, c)
-            cells.append(f"{ind.format_value(v):>20}")
+        for col, _ in columns:
+            value = getattr(row, col)
+            if col == "council" and row.council_status != "ok":
+                from .loaders import STATUS_LABELS
+                text = STATUS_LABELS.get(row.council_status, row.council_status)
+            else:
+                text = ind.format_value(value)
+            cells.append(f"{text[:20]:>21}")
         print(f"{ind.period_label(int(row.period)):<22}" + "".join(cells))
-    from .narrative import describe
     print("\n" + describe(comp))
     return 0
 

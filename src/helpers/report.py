@@ -515,6 +515,13 @@ class _Context:
             return f"{self.name} and {c.joint_with} (joint return)"
         return self.name
 
+    def chart_label(self, c) -> str:
+        """The council as charts label it: a joint return on two lines, so a
+        long pair of names does not squeeze the plot."""
+        if c.joint_with:
+            return f"{self.name} and\n{c.joint_with} (joint)"
+        return self.name
+
     @property
     def neighbour_word(self) -> str:
         if self.params.comparator == "statistical neighbours":
@@ -650,7 +657,7 @@ class Section(_Context):
         start = self._series_start_note(c)
         if start:
             parts.append(f'<p class="note">{_e(start)}</p>')
-        for chart in self._charts(c, subject):
+        for chart in self._charts(c, self.chart_label(c)):
             parts.append(chart)
         parts.append(_definition(ind, c, self._other_notes(c)))
         parts.append("</section>")

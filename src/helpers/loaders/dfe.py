@@ -43,6 +43,7 @@ STATUS_LABELS = {
     ":": "not available",
     "..": "not available",
     "not_derivable": "cannot be derived (an input is missing)",
+    "missing": "no figure published",
 }
 #: Tokens accepted as codes besides the letters above ("any other" short
 #: code DfE may introduce is accepted too, see :func:`_is_code`).

@@ -281,7 +281,7 @@ class LocalValidation:
         more = f"\n  ... and {n - len(shown)} more" if n > len(shown) else ""
         bad_rows = len(self.rows_with_problems)
         msg = (f"{n} problem{'s' if n != 1 else ''} in the local figures ({bad_rows} of {self.rows} rows "
-               f"affected); nothing was loaded:\n{listing}{more}\n")
+               f"affected); nothing was loaded:\n{listing}{more}\n--")
         err = DataFileError(self.path, msg, hint="Correct the file and try again; docs/local-figures.md "
                                                  "describes each column and measure")
         err.problems = list(self.problems)
