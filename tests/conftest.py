@@ -67,3 +67,61 @@ def real_copy(real_dir, tmp_path) -> Path:
         shutil.copy(p, dest / p.name)
         (dest / p.name).chmod(0o644)
     return dest
+
+
+# ----------------------------------------------------------------- built packs
+# One demo pack (every section, the project's own notebooks) and one real pack
+# (a few sections) per test session, shared by the browser, PDF and hostile
+# input tests. Tests that use them belong to xdist_group("packs"), so one
+# worker builds each pack once.
+
+ARTIFACTS = ROOT / "test-artifacts"
+REAL_PACK_COUNCIL = "Dorset"
+REAL_PACK_SECTIONS = ("summary", "workforce", "spending")
+PACK_COMMITTEE = "Children's Scrutiny <Committee> & Panel"
+
+
+@pytest.fixture(scope="session")
+def packs_env(tmp_path_factory, store_cache):
+    """A reports folder for the session's packs, and the shared store cache
+    for the kernels that build them."""
+    base = tmp_path_factory.mktemp("session-packs")
+    old = os.environ.get("SCRUTINY_CACHE_DIR")
+    os.environ["SCRUTINY_CACHE_DIR"] = str(store_cache)
+    yield base
+    if old is None:
+        os.environ.pop("SCRUTINY_CACHE_DIR", None)
+    else:
+        os.environ["SCRUTINY_CACHE_DIR"] = old
+
+
+def _keep_artifact(src: Path, name: str) -> None:
+    dest = ARTIFACTS / "packs" / name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+
+
+@pytest.fixture(scope="session")
+def demo_pack(packs_env):
+    """A full demo pack built with the project's notebooks (data="demo")."""
+    from helpers.pack import build_pack
+    from helpers.store import open_store
+    store = open_store("demo")
+    code = str(store.councils().iloc[0]["area_code"])
+    res = build_pack(council=code, data="demo", committee=PACK_COMMITTEE, meeting_date="2026-01-20",
+                     reports_dir=packs_env / "reports")
+    for kind in ("html", "pdf"):
+        _keep_artifact(getattr(res, kind), f"demo-pack.{kind}")
+    return res
+
+
+@pytest.fixture(scope="session")
+def real_pack(packs_env, real_dir):
+    """A real pack (official data, the project's notebooks, a few sections)."""
+    from helpers.pack import build_pack
+    res = build_pack(council=REAL_PACK_COUNCIL, data=str(real_dir), sections=REAL_PACK_SECTIONS,
+                     committee=PACK_COMMITTEE, meeting_date="2026-01-20", reports_dir=packs_env / "reports")
+    for kind in ("html", "pdf"):
+        _keep_artifact(getattr(res, kind), f"real-pack.{kind}")
+    return res
+

@@ -100,6 +100,24 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_template(args) -> int:
+    from .loaders.local import write_local_template
+    path = write_local_template(args.path)
+    print(f"Wrote a blank local figures template to {path}. docs/local-figures.md explains each column "
+          f"and measure; check a filled-in file with 'scrutiny check-local FILE'.")
+    return 0
+
+
+def cmd_check_local(args) -> int:
+    from .loaders.local import validate_local
+    failed = 0
+    for path in args.files:
+        result = validate_local(path, council=args.council)
+        print(result.summary())
+        failed |= not result.ok
+    return 1 if failed else 0
+
+
 def cmd_store(args) -> int:
     from .store import load_store, open_store
     start = time.perf_counter()
@@ -176,6 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--dest", type=Path, default=None, help="folder to copy into (default data/raw)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("template", help="write a blank template for a council's own monthly figures")
+    p.add_argument("kind", choices=["local"], help="the template to write")
+    p.add_argument("path", type=Path, help="file to create (.csv or .xlsx); never overwritten")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("check-local", help="validate local figures files and list every problem")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--council", default=None, help="the council the figures are for, if the file has no council column")
+    p.set_defaults(func=cmd_check_local)
 
     p = sub.add_parser("store", help="build (if needed) and describe the indicator store")
     p.add_argument("--data", default="official", help=DATA_HELP)

@@ -176,7 +176,22 @@ def render_pack_html(context: dict) -> str:
     ctx["sections"] = [dict(anchor=s.anchor, id=s.id, title=s.title, headings=s.headings, body=Markup(s.body))
                        for s in context["sections"]]
     ctx["css"] = Markup(pack_css().replace("</", "<\\/"))
-    return _jinja().get_template("pack.html.j2").render(**ctx)
+    return unlink_dangling_anchors(_jinja().get_template("pack.html.j2").render(**ctx))
+
+
+_ID_ATTR = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""", re.I)
+_NAME_ATTR = re.compile(r"""<a\b[^>]*\bname\s*=\s*["']([^"']+)["']""", re.I)
+_LOCAL_LINK = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']#([^"']*)["'][^>]*>(.*?)</a\s*>""", re.I | re.S)
+
+
+def unlink_dangling_anchors(html: str) -> str:
+    """Keep the text but drop the link of every ``<a href="#x">`` whose target
+    is not in the pack. A section cannot know which other sections a pack
+    holds (the summary links each measure to its section), so a pack built
+    with some sections only would otherwise carry links that go nowhere."""
+    ids = set(_ID_ATTR.findall(html)) | set(_NAME_ATTR.findall(html))
+    return _LOCAL_LINK.sub(lambda m: m.group(0) if _html.unescape(m.group(1)) in ids or m.group(1) in ids
+                           else m.group(2), html)
 
 
 def pack_context(store, *, area_code: str, period: int | None, sections: list[RenderedSection],

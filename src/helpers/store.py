@@ -270,6 +270,11 @@ def build(files, catalogue: Catalogue | None = None) -> IndicatorStore:
             warns.append(f"Skipped {f.name}: {exc.detail}. {exc.hint or ''}".strip())
             input_rows.append({"file": str(f), "publication": "unrecognised"})
             continue
+        if pub == "local_figures":
+            warns.append(f"Skipped {f.name}: it is a council's own monthly figures file; put it in data/local/ "
+                         f"(scrutiny ingest does this) so the local performance section reads it.")
+            input_rows.append({"file": str(f), "publication": pub})
+            continue
         _, frame = load(f, pub)
         by_pub.setdefault(pub, []).append((f, frame))
         input_rows.append({"file": str(f), "publication": pub})
@@ -291,7 +296,7 @@ def build(files, catalogue: Catalogue | None = None) -> IndicatorStore:
 
 
 _NON_OBSERVATION = {"sn_model_2025", "sn_model_2021", "utla_lookup", "ofsted_inspections",
-                    "finance_ro3", "finance_rsx"}
+                    "finance_ro3", "finance_rsx", "local_figures"}
 
 
 def _combine_releases(items, warns) -> pd.DataFrame:
