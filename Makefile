@@ -10,11 +10,12 @@ STAMP  := $(VENV)/.installed
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml scripts/setup-system.sh
+$(STAMP): pyproject.toml scripts/setup-system.sh package.json package-lock.json
 	bash scripts/setup-system.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; fi
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install everything the project needs

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # System packages the project needs beyond Python: Pango for WeasyPrint's PDF
-# rendering and fonts for charts and packs. Installs only what is missing.
+# rendering, fonts for charts and packs, poppler-utils (pdftoppm) for the PDF
+# tests, and Chromium with Node.js for the browser and accessibility tests
+# (tests/test_browser.py drives Debian's chromium with playwright-core; no
+# browser is ever downloaded). Installs only what is missing.
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation2 poppler-utils; do
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation2 poppler-utils chromium; do
   have "$pkg" || need+=("$pkg")
 done
+# Node.js and npm: any install will do (a nodejs package that bundles npm counts).
+command -v node >/dev/null 2>&1 || have nodejs || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "Installing system packages: ${need[*]}"

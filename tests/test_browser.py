@@ -17,7 +17,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ARTIFACTS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,10 +13,8 @@ import math
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-
 from conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packs")]

@@ -38,7 +38,8 @@ from pathlib import Path
 from . import paths
 from .errors import ConfigError
 
-RUN_KEYS = ("council", "period", "comparator", "committee", "meeting_date", "sections", "comparators_file")
+RUN_KEYS = ("council", "period", "comparator", "committee", "meeting_date", "sections", "comparators_file",
+            "local_figures", "targets_file")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class BatchRun:
     meeting_date: str = ""
     sections: tuple | str | None = None
     comparators_file: str | None = None
+    local_figures: str = ""
+    targets_file: str = ""
 
 
 @dataclass
@@ -167,12 +170,13 @@ def _check_run(path, where: str, entry: dict, need_council: bool) -> dict:
                 raise ConfigError(path, f"meeting_date must be YYYY-MM-DD, not {d!r}",
                                   key=f"{where}.meeting_date") from None
         out["meeting_date"] = d
-    for key in ("comparator", "committee", "comparators_file"):
+    for key in ("comparator", "committee", "comparators_file", "local_figures", "targets_file"):
         if key in entry:
             v = entry[key]
             if v is not None and not isinstance(v, (str, int)):
                 raise ConfigError(path, f"{key} must be text", key=f"{where}.{key}")
-            out[key] = "" if v is None and key == "committee" else (None if v is None else str(v))
+            blank_is_text = key in ("committee", "local_figures", "targets_file")
+            out[key] = "" if v is None and blank_is_text else (None if v is None else str(v))
     if "sections" in entry:
         s = entry["sections"]
         if isinstance(s, str):
@@ -192,7 +196,8 @@ def build_one(run: BatchRun, options: dict) -> Outcome:
     try:
         res = build_pack(council=run.council, period=run.period, comparator=run.comparator,
                          committee=run.committee, meeting_date=run.meeting_date, sections=run.sections,
-                         comparators_file=run.comparators_file, **options)
+                         comparators_file=run.comparators_file, local_figures=run.local_figures or "",
+                         targets_file=run.targets_file or "", **options)
         return Outcome(run, True, skipped=res.skipped, out_dir=str(res.out_dir),
                        seconds=time.perf_counter() - t, council_name=res.council)
     except Exception as exc:  # one council's failure must not stop the batch
@@ -215,9 +220,10 @@ def _init_worker(env: dict) -> None:
 
 def run_batch(runs: list[BatchRun], *, force: bool = False, workers: int | None = None, dask: str | None = None,
               progress: bool = True, formats=("html", "pdf"), data: str = "official", notebooks_dir=None,
-              reports_dir=None, write_index_after: bool = True) -> BatchSummary:
+              reports_dir=None, write_index_after: bool = True, timeout: int = 600) -> BatchSummary:
     """Build every run; return a summary. ``workers`` defaults to the number
-    of cores; ``dask`` is a scheduler address or 'local'."""
+    of cores; ``dask`` is a scheduler address or 'local'; ``timeout`` is the
+    seconds one notebook cell may run before that pack fails."""
     from tqdm import tqdm
     from .pack import clean_stale_temporaries
     from .store import open_store
@@ -226,7 +232,7 @@ def run_batch(runs: list[BatchRun], *, force: bool = False, workers: int | None 
     reports.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(reports)
     open_store(data)  # build the store cache once, before the workers race to
-    options = dict(force=force, formats=tuple(formats), data=data,
+    options = dict(force=force, formats=tuple(formats), data=data, timeout=timeout,
                    notebooks_dir=str(notebooks_dir) if notebooks_dir else None, reports_dir=str(reports))
     workers = max(1, workers or os.cpu_count() or 1)
     summary = BatchSummary()

@@ -139,19 +139,22 @@ def cmd_store(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    """Generate the demo data (fictional councils, official file formats) and
+    build a full demo pack, HTML and PDF, with no network."""
+    from .demo import describe_demo
+    from .pack import build_pack
     from .store import open_store
     store = open_store("demo")
-    councils = store.councils()
-    subject = councils.iloc[0]
-    print(f"Demo data: {len(councils)} fictional councils, {store.indicators['indicator'].nunique()} indicators.")
-    try:
-        from .pack import build_pack
-    except ImportError:
-        build_pack = None
-    if build_pack is None:
-        return cmd_councils(argparse.Namespace(data="demo", region=None))
-    result = build_pack(council=subject["area_code"], data="demo", formats=("html", "pdf"))
+    print(describe_demo())
+    print(f"\nBuilding the demo pack for {args.council} (every section, HTML and PDF)...", flush=True)
+    result = build_pack(council=args.council, data="demo", local_figures="demo", formats=("html", "pdf"),
+                        committee="Children and Young People Overview and Scrutiny Committee",
+                        meeting_date=args.meeting_date)
     print(result.summary())
+    from .batch import write_index
+    index = write_index(paths.reports_dir())
+    print(f"Open {result.out_dir / 'pack.html'} in a browser, or {index} for every pack built."
+)
     return 0
 
 
@@ -211,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_store)
 
     p = sub.add_parser("demo", help="generate demo data and build the demo pack, offline")
+    p.add_argument("--council", default="Northmoor", help="the demo council (see the list printed)")
+    p.add_argument("--meeting-date", default="", help="meeting date for the cover, YYYY-MM-DD")
     p.set_defaults(func=cmd_demo)
 
     try:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .errors import PackBuildError, ParameterError, ScrutinyError
+from .errors import PackBuildError, ParameterError, ScrutinyError, UnknownCouncilError
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,74 @@ def _check_date(value) -> str:
         return _dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
         raise ParameterError("meeting_date", "must be a date written YYYY-MM-DD, or empty", value) from None
+
+
+MAX_TEXT = {"council": 100, "comparator": 100, "committee": 200, "data": 1000, "comparators_file": 1000}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SECTION_NAME = re.compile(r"^[A-Za-z0-9_]{1,60}$")
+
+
+def _check_text(name: str, value, *, allow_int: bool = False) -> str:
+    """A text parameter: a string (or an int where a code is allowed), at
+    most MAX_TEXT[name] characters, no control characters or line breaks."""
+    if isinstance(value, bool) or not (isinstance(value, str) or (allow_int and isinstance(value, int))):
+        raise ParameterError(name, "must be text", value)
+    text = str(value)
+    if len(text) > MAX_TEXT[name]:
+        raise ParameterError(name, f"must be at most {MAX_TEXT[name]} characters", text[:40] + "...")
+    if _CONTROL.search(text):
+        raise ParameterError(name, "must not contain control characters or line breaks", text)
+    return text
+
+
+def validate_parameters(*, council, period, comparator, committee, meeting_date, sections, data,
+                        comparators_file, timeout) -> dict:
+    """Check every build parameter before anything runs: types, lengths,
+    characters, that a comparator group exists in the comparators file, and
+    the timeout. Papermill writes parameters into the notebook as Python
+    literals, so a value cannot inject code; this refuses nonsense early with
+    a message that names the parameter."""
+    council = _check_text("council", council, allow_int=True).strip()
+    if not council:
+        raise ParameterError("council", "is required (a name, DfE LA number or ONS code)", council)
+    if period is not None:
+        if isinstance(period, bool) or not isinstance(period, (int, str)) or not str(period).strip().isdigit():
+            raise ParameterError("period", "must be a year such as 2025", period)
+        period = int(period)
+        if not 1990 <= period <= 2100:
+            raise ParameterError("period", "must be a year between 1990 and 2100", period)
+    comparator = "statistical neighbours" if comparator in (None, "") else _check_text("comparator", comparator)
+    committee = _check_text("committee", committee or "").strip()
+    meeting_date = _check_date(meeting_date)
+    data = "official" if data is None else _check_text("data", str(data) if isinstance(data, os.PathLike) else data)
+    if comparators_file not in (None, ""):
+        comparators_file = _check_text("comparators_file", str(comparators_file)
+                                       if isinstance(comparators_file, os.PathLike) else comparators_file)
+        if not Path(comparators_file).is_file():
+            raise ParameterError("comparators_file", "no such file", comparators_file)
+    else:
+        comparators_file = None
+    if comparator not in COMPARATORS:
+        if not comparators_file:
+            raise ParameterError("comparator", f"must be one of {', '.join(map(repr, COMPARATORS))} or a group "
+                                               f"in comparators_file (none given)", comparator)
+        from .neighbours import load_comparator_groups
+        groups = load_comparator_groups(comparators_file)
+        names = set(groups["group"]) | set(groups["label"])
+        if comparator not in names:
+            raise ParameterError("comparator", f"no group of that name in {comparators_file}; groups: "
+                                               f"{', '.join(sorted(set(groups['group'])))}", comparator)
+    if sections is not None:
+        items = [s for s in re.split(r"[,\s]+", sections) if s] if isinstance(sections, str) else sections
+        if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) and _SECTION_NAME.match(x)
+                                                           for x in items):
+            raise ParameterError("sections", "must be section names (letters, digits, underscores)", sections)
+        sections = list(items) or None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 24 * 3600:
+        raise ParameterError("timeout", "must be a number of seconds between 1 and 86400", timeout)
+    return dict(council=council, period=period, comparator=comparator, committee=committee,
+                meeting_date=meeting_date, sections=sections, data=data, comparators_file=comparators_file,
+                timeout=timeout)
 
 
 def discover_notebooks(notebooks_dir: Path | None = None) -> dict[str, Path]:
@@ -289,10 +357,17 @@ def execute_section(notebook: Path, output: Path, parameters: dict, *, warm: boo
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, progress_bar=False,
                                    engine_name=_ENGINE, kernel_name=kernel.kernel_name,
                                    execution_timeout=timeout, warm_kernel=kernel, request_save_on_cell_execute=False)
-    except BaseException:
-        if not kernel.alive():
+    except BaseException as exc:
+        # A dead kernel is replaced; so is one still busy with a cell that
+        # timed out (it would hold up the next notebook until the cell ends).
+        if not kernel.alive() or _is_timeout(exc):
             _shutdown_warm()
         raise
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    from nbclient.exceptions import CellTimeoutError
+    return isinstance(exc, (CellTimeoutError, TimeoutError))
 
 
 # ------------------------------------------------------------------ result
@@ -414,7 +489,8 @@ def resolve_request(store, council, period=None):
 def build_pack(council: str, period: int | None = None, *, comparator: str = "statistical neighbours",
                committee: str = "", meeting_date: str = "", sections=None, formats=FORMATS,
                data: str = "official", comparators_file: str | None = None, notebooks_dir=None,
-               reports_dir=None, force: bool = True, warm: bool = True, timeout: int = 600) -> PackResult:
+               reports_dir=None, force: bool = True, warm: bool = True, timeout: int = 600,
+               local_figures: str = "", targets_file: str = "") -> PackResult:
     """Build one pack and move it into ``reports/<council-slug>/<period>/``.
 
     council          name, DfE LA number or ONS code
@@ -429,29 +505,60 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     reports_dir      where packs go (default reports/ or SCRUTINY_REPORTS_DIR)
     force            rebuild even if an identical pack exists (batches pass False)
     warm             run notebooks in this process's warm kernel (False: a fresh kernel each)
+    local_figures    the council's own monthly figures: a file, "demo", or "" to look in data/local/;
+                     the local performance section is included only when figures are found
+    targets_file     the council's own targets (YAML), or "" for one beside the figures
+
+    A council outside the official English releases (a Welsh council, say)
+    gets a pack of its local figures alone, which says which comparisons are
+    not available.
     """
-    from .render import pack_context, render_pack_html, render_section, write_pdf
+    from .render import local_pack_context, pack_context, render_pack_html, render_section, write_pdf
     from .store import open_store
 
     t0 = time.perf_counter()
     timings: dict = {}
     formats = _formats(formats)
-    meeting_date = _check_date(meeting_date)
-    committee = str(committee or "").strip()
-    if comparator in (None, ""):
-        comparator = "statistical neighbours"
-    data = str(data) if data is not None else "official"
+    checked = validate_parameters(council=council, period=period, comparator=comparator, committee=committee,
+                                  meeting_date=meeting_date, sections=sections, data=data,
+                                  comparators_file=comparators_file, timeout=timeout)
+    council, period, comparator, committee = (checked[k] for k in ("council", "period", "comparator", "committee"))
+    meeting_date, sections, data, comparators_file = (checked[k] for k in ("meeting_date", "sections", "data",
+                                                                          "comparators_file"))
     store = open_store(data)
     timings["store"] = round(time.perf_counter() - t0, 3)
-    code, name, period = resolve_request(store, council, period)
+    local_path = None
+    try:
+        code, name, period = resolve_request(store, council, period)
+    except UnknownCouncilError:
+        local_path = find_local(str(council), local_figures)
+        if local_path is None:
+            raise
+        code, name = "", str(council).strip()
+        period = _local_period(local_path, period)
+    official = bool(code)
+    if official:
+        local_path = find_local(name, local_figures)
     slug = council_slug(name)
     reports = Path(reports_dir) if reports_dir else paths.reports_dir()
     dest = pack_dir(reports, slug, period)
-    notebooks = select_sections(discover_notebooks(notebooks_dir), sections)
-    parameters = {"council": code, "period": period, "comparator": comparator, "committee": committee,
+    available = discover_notebooks(notebooks_dir)
+    if not official:
+        if "local" not in available:
+            raise PackBuildError(f"{name} is not in the official releases and the local performance notebook "
+                                 f"is missing from {notebooks_dir or paths.notebooks_dir()}")
+        available = {"local": available["local"]}
+    elif local_path is None and sections is None:
+        available.pop("local", None)  # no figures of its own: no empty local section
+    notebooks = select_sections(available, sections)
+    parameters = {"council": code or name, "period": period, "comparator": comparator, "committee": committee,
                   "meeting_date": meeting_date, "data": data,
                   "comparators_file": str(comparators_file) if comparators_file else None}
-    fp = fingerprint(parameters, store.key, notebooks, formats)
+    local_parameters = {**parameters, "period": period if official else None,
+                        "local_figures": "demo" if local_figures == "demo" else str(local_path or local_figures or ""),
+                        "targets_file": str(targets_file or "")}
+    fp = fingerprint({**local_parameters, "local_sha256": _sha256(local_path) if local_path else ""},
+                     store.key, notebooks, formats)
     if not force and is_up_to_date(dest, fp, formats):
         return PackResult(name, code, period, dest, skipped=True, is_demo=store.is_demo,
                           files={k: f"pack.{k}" for k in formats})
@@ -467,7 +574,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
             t = time.perf_counter()
             out_nb = tmp / "notebooks" / nb_path.name
             try:
-                nb = execute_section(nb_path, out_nb, parameters, warm=warm, timeout=timeout)
+                nb = execute_section(nb_path, out_nb, local_parameters if sid == "local" else parameters,
+                                     warm=warm, timeout=timeout)
             except Exception as exc:
                 raise PackBuildError(f"{name} ({code}) {period}: section notebook {nb_path.name} failed: "
                                      f"{_short_error(exc)}") from exc
@@ -479,9 +587,14 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
             timings[f"render:{sid}"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         built = _dt.datetime.now().replace(microsecond=0)
-        context = pack_context(store, area_code=code, period=period, sections=rendered, comparator=comparator,
-                               committee=committee, meeting_date=meeting_date, built=built,
-                               version=package_versions().get("scrutiny-packs") or "")
+        version = package_versions().get("scrutiny-packs") or ""
+        if official:
+            context = pack_context(store, area_code=code, period=period, sections=rendered, comparator=comparator,
+                                   committee=committee, meeting_date=meeting_date, built=built, version=version)
+        else:
+            context = local_pack_context(name, sections=rendered, committee=committee, meeting_date=meeting_date,
+                                         built=built, version=version, is_demo=local_figures == "demo",
+                                         comparator=comparator)
         html = render_pack_html(context)
         timings["assemble"] = round(time.perf_counter() - t, 3)
         files = {}
@@ -496,7 +609,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
         timings["total"] = round(time.perf_counter() - t0, 3)
         manifest = {
             "council": name, "area_code": code, "slug": slug, "period": period,
-            "parameters": parameters, "sections": [s.id for s in rendered], "formats": list(formats),
+            "parameters": local_parameters, "official_data": official,
+            "sections": [s.id for s in rendered], "formats": list(formats),
             "fingerprint": fp, "store_key": store.key, "is_demo": bool(store.is_demo),
             "built": built.isoformat(), "host": os.uname().nodename if hasattr(os, "uname") else "",
             "inputs": _inputs_records(store), "versions": package_versions(), "timings": timings,
@@ -511,6 +625,27 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
         raise
     return PackResult(name, code, period, dest, files=files, timings=timings, warnings=warnings,
                       is_demo=store.is_demo)
+
+
+def find_local(council: str, local_figures: str = "") -> Path | None:
+    """The council's own figures file, or None when it has none."""
+    from .local import find_local_figures
+    try:
+        return find_local_figures(council, local_figures)
+    except ScrutinyError:
+        if local_figures and local_figures != "demo":
+            raise  # a path was given and is wrong: say so rather than leave the section out
+        return None
+
+
+def _local_period(path: Path, period) -> int:
+    if period is not None:
+        try:
+            return int(period)
+        except (TypeError, ValueError):
+            raise ParameterError("period", "must be a year such as 2025", period) from None
+    from .loaders.local import load_local
+    return int(load_local(path)["month"].max().year)
 
 
 def _short_error(exc) -> str:
@@ -589,6 +724,9 @@ def add_build_arguments(parser) -> None:
     g.add_argument("--comparator", default="statistical neighbours",
                    help="'statistical neighbours' (default), 'region' or a group in --comparators-file")
     g.add_argument("--comparators-file", default=None, help="YAML file of custom comparator groups")
+    g.add_argument("--local-figures", default="",
+                   help="the council's own monthly figures (a file, or 'demo'); default: look in data/local/")
+    g.add_argument("--targets-file", default="", help="the council's own targets (YAML)")
     g.add_argument("--committee", default="", help="committee name for the cover and running header")
     g.add_argument("--meeting-date", default="", help="meeting date, YYYY-MM-DD")
     g.add_argument("--sections", default=None, help="comma-separated sections (default: all)")
@@ -599,6 +737,8 @@ def add_build_arguments(parser) -> None:
     o.add_argument("--notebooks", type=Path, default=None, help="section notebooks folder (default notebooks/)")
     o.add_argument("--reports", type=Path, default=None, help="output folder (default reports/)")
     o.add_argument("--force", action="store_true", help="rebuild packs whose inputs have not changed")
+    o.add_argument("--timeout", type=int, default=600,
+                   help="seconds one notebook cell may run before its pack fails (default 600)")
     o.add_argument("--workers", type=int, default=None, help="parallel workers for a batch (default: cores)")
     o.add_argument("--dask", metavar="SCHEDULER", default=None,
                    help="run the batch on Dask distributed: a scheduler address or 'local'")
@@ -608,18 +748,21 @@ def add_build_arguments(parser) -> None:
 def cli_build(args) -> int:
     from .batch import BatchRun, run_batch, runs_for_all, runs_from_file
     formats = _formats(args.format)
-    common = dict(formats=formats, data=args.data, notebooks_dir=args.notebooks, reports_dir=args.reports)
+    common = dict(formats=formats, data=args.data, notebooks_dir=args.notebooks, reports_dir=args.reports,
+                  timeout=args.timeout)
     if args.council:
         result = build_pack(council=args.council, period=args.period, comparator=args.comparator,
                             committee=args.committee, meeting_date=args.meeting_date, sections=args.sections,
-                            comparators_file=args.comparators_file, force=True, **common)
+                            comparators_file=args.comparators_file, force=True,
+                            local_figures=args.local_figures, targets_file=args.targets_file, **common)
         print(result.summary())
         from .batch import write_index
         write_index(args.reports or paths.reports_dir())
         return 0
     defaults = BatchRun(council="", period=args.period, comparator=args.comparator, committee=args.committee,
                         meeting_date=args.meeting_date, sections=args.sections,
-                        comparators_file=args.comparators_file)
+                        comparators_file=args.comparators_file, local_figures=args.local_figures,
+                        targets_file=args.targets_file)
     runs = runs_for_all(args.data, defaults) if args.all else runs_from_file(args.run_file, defaults)
     summary = run_batch(runs, force=args.force, workers=args.workers, dask=args.dask,
                         progress=not args.no_progress, **common)

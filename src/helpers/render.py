@@ -232,6 +232,29 @@ def pack_context(store, *, area_code: str, period: int | None, sections: list[Re
     }
 
 
+def local_pack_context(council_name: str, *, sections: list[RenderedSection], committee: str = "",
+                       meeting_date: str = "", built: _dt.datetime | None = None, version: str = "",
+                       is_demo: bool = False, comparator: str = "") -> dict:
+    """The template context for a council outside the official releases: its
+    own figures only, so no official data notes or sources appendix."""
+    built = built or _dt.datetime.now()
+    running = " · ".join(x for x in (council_name, committee, _date_text(meeting_date)) if x)
+    return {
+        "council": {"name": council_name, "code": "", "ons_code": "", "region": "", "region_code": ""},
+        "committee": committee, "meeting_date_text": _date_text(meeting_date), "running_title": running,
+        "comparator_text": (f"the comparator group '{comparator}'" if comparator not in
+                            (None, "", "statistical neighbours", "region") else "its own comparator group, if given"),
+        "data_as_at": ["the council's own monthly figures (see the local performance section)"],
+        "is_demo": bool(is_demo), "store_key": "", "built_text": built.strftime("%-d %B %Y %H:%M"),
+        "version": version, "sections": sections,
+        "notes": {"codes": [], "reorganisations": [], "joint": [], "small": [], "small_threshold": SMALL_NUMBER,
+                  "caveats": [{"label": "Official data", "text": f"{council_name} is not in the official English "
+                               "releases, so this pack has no statistical neighbours, regional or England "
+                               "benchmarks, ranks or funnel limits; it shows the council's own figures."}]},
+        "appendix": [],
+    }
+
+
 def _date_text(value: str) -> str:
     if not value:
         return ""
@@ -408,10 +431,22 @@ def _url_fetcher():
     return URLFetcher(allowed_protocols={"data"})
 
 
+_CHART_TABLE = re.compile(r"<details><summary>Data behind this chart</summary>.*?</details>", re.S)
+_PRINT_NOTE = ('<p class="print-note">The figures behind this chart are in its data table in the HTML '
+               'version of this pack.</p>')
+
+
+def print_ready(html: str) -> str:
+    """The pack's HTML as the PDF prints it: each chart's data table (shown
+    collapsed in the HTML) becomes a one-line pointer to the HTML version,
+    which also spares the PDF renderer parsing them."""
+    return _CHART_TABLE.sub(_PRINT_NOTE, html)
+
+
 def write_pdf(html: str, target: Path) -> None:
     """Lay the pack out on A4 (pack.css's @page rules) and write the PDF."""
     from weasyprint import HTML
-    HTML(string=html, base_url="data:,", url_fetcher=_url_fetcher()).write_pdf(
+    HTML(string=print_ready(html), base_url="data:,", url_fetcher=_url_fetcher()).write_pdf(
         str(target), font_config=_font_config())
 
 

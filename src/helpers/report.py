@@ -706,9 +706,19 @@ class Section(_Context):
         return notes
 
     def _charts(self, c, subject: str) -> list[str]:
+        """Three charts an indicator: its neighbours (bars), its trend (lines)
+        and all councils: the funnel plot where counts allow one (it shows
+        whether a difference is beyond chance), otherwise the position among
+        all councils with quartile bands (the band is in the words and the
+        summary table either way). Fewer, purposeful charts keep a pack
+        readable and quick to build."""
         out = []
+        funnel_drawn = False
         for make in (_bars, _time_series, _funnel, _strip):
+            if make is _strip and funnel_drawn:
+                continue
             chart, reason = make(self, c, subject)
+            funnel_drawn = funnel_drawn or (make is _funnel and chart is not None)
             if chart is not None:
                 try:
                     out.append(chart.to_html())

@@ -471,8 +471,14 @@ def _check_file(path: Path, known: dict[str, Source]) -> tuple[str | None, str |
     if size > MAX_INGEST_BYTES:
         return None, (f"the file is {size / 1e6:.0f} MB, over the {MAX_INGEST_BYTES // (1024 * 1024)} MB "
                       "limit for a publication file; is it the right download?")
-    if not zipfile.is_zipfile(path) and _looks_binary(path):
-        return None, "binary data, not a CSV or ODS publication file"
+    if not zipfile.is_zipfile(path):
+        from .loaders import wide_text_encoding
+        with open(path, "rb") as fh:
+            wide = wide_text_encoding(fh.read(4096))
+        if wide:
+            return None, f"{wide} text, not UTF-8: save it as 'CSV UTF-8' and ingest that"
+        if _looks_binary(path):
+            return None, "binary data, not a CSV or ODS publication file"
     try:
         pub = _identifier()(path)
     except DataFileError as exc:

@@ -27,6 +27,14 @@ KNOWN_PUBLICATIONS = {p.id: p.title for p in PUBLICATIONS} | OTHER_PUBLICATIONS
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 _SPREADSHEET_SUFFIXES = {".ods", ".xlsx", ".xls"}
+#: Limits on a spreadsheet's zip members, checked before anything is
+#: decompressed (an .ods or .xlsx is a zip). The official releases stay far
+#: below them: the largest, MHCLG RO3, holds a 27 MB content.xml packed 31:1.
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+MAX_ZIP_MEMBERS = 2000
+_RATIO_FLOOR_BYTES = 1024 * 1024  # small members may pack tighter than MAX_ZIP_RATIO
+_UTF16_32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
 
 
 def _check_file(path: Path) -> None:
@@ -41,6 +49,59 @@ def _check_file(path: Path) -> None:
                             hint="Check it is the right file")
     if size == 0:
         raise DataFileError(path, "the file is empty", hint="Download it again")
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        check_zip_members(path)
+    elif wide_text_encoding(head):
+        raise DataFileError(path, f"is {wide_text_encoding(head)} text, not UTF-8",
+                            hint="Save it as 'CSV UTF-8' (DfE and ONS publish UTF-8 CSV files)")
+
+
+def wide_text_encoding(head: bytes) -> str | None:
+    """'UTF-16' or 'UTF-32' when the first bytes of a file are text in one of
+    them (a byte-order mark, or ASCII interleaved with NUL bytes)."""
+    for bom, name in zip(_UTF16_32_BOMS, ("UTF-32", "UTF-32", "UTF-16", "UTF-16")):
+        if head.startswith(bom):
+            return name
+    sample = head[:512]
+    if len(sample) >= 16:
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "UTF-16"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "UTF-16"
+    return None
+
+
+def check_zip_members(path: Path) -> None:
+    """Refuse a zip (an .ods or .xlsx) whose members would decompress to far
+    more than any release holds, judged from the sizes its directory
+    declares, before any member is decompressed. (A member that lies about
+    its own size is not caught here; Python's zipfile stops reading it at the
+    declared size.)"""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DataFileError(path, f"is a damaged zip or spreadsheet ({exc})",
+                            hint="Download it again") from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise DataFileError(path, f"is a zip of {len(members):,} files; a spreadsheet holds a few",
+                            hint="Check it is the right file")
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNZIPPED_BYTES:
+        raise DataFileError(path, f"would decompress to {total / 1e6:,.0f} MB, more than any release this "
+                                  f"tool reads ({MAX_UNZIPPED_BYTES / 1e6:,.0f} MB); not opened",
+                            hint="Check it is the right file")
+    for m in members:
+        ratio = m.file_size / max(m.compress_size, 1)
+        if m.file_size > _RATIO_FLOOR_BYTES and ratio > MAX_ZIP_RATIO:
+            raise DataFileError(path, f"member {m.filename!r} would decompress to {m.file_size / 1e6:,.0f} MB "
+                                      f"from {m.compress_size / 1e3:,.0f} kB (ratio {ratio:,.0f}:1, more than "
+                                      f"{MAX_ZIP_RATIO}:1); not opened",
+                                hint="A zip bomb or a damaged file: check it is the right file")
 
 
 def identify(path) -> str:
@@ -92,6 +153,8 @@ def _is_zip(path: Path) -> bool:
 def load(path, publication: str | None = None):
     """Load a file with its publication's loader. Returns (publication id, frame)."""
     path = Path(path)
+    if publication:
+        _check_file(path)
     publication = publication or identify(path)
     if publication in {p.id for p in PUBLICATIONS}:
         return publication, load_dfe(path, publication)
