@@ -213,3 +213,30 @@ def test_unrecognised_files_are_reported_not_fatal(real_copy, tmp_path):
     store = load_store(real_copy, tmp_path / "cache")
     assert any("notes.csv" in w for w in store.warnings)
     shutil.rmtree(tmp_path / "cache")
+
+
+def _ro3_net_current_expenditure(real_dir, ons_code):
+    """Children's social care net current expenditure (£ thousand) straight
+    from the RO3 workbook: header row and column found by their text."""
+    sheet = pd.read_excel(real_dir / "RO3_LA_Data_2024-25_data_by_LA.ods", sheet_name="RO3_LA_Data_202425",
+                          header=None, dtype=object, engine="calamine")
+    header_row = next(i for i in range(30) if "ONS Code" in [str(v).strip() for v in sheet.iloc[i]])
+    header = [str(v) for v in sheet.iloc[header_row]]
+    col = next(i for i, h in enumerate(header)
+               if "TOTAL CHILDREN SOCIAL CARE" in h and "Net Current Expenditure" in h)
+    ons_col = header.index(next(h for h in header if h.strip() == "ONS Code"))
+    row = sheet[sheet.iloc[:, ons_col].astype(str).str.strip() == ons_code].iloc[0]
+    return float(row.iloc[col])
+
+
+@pytest.mark.parametrize("code,ons_code,published", [("838", "E06000059", 1457), ("878", "E10000008", 1417),
+                                                     ("885", "E10000034", 1188)])
+def test_spend_per_child_equals_the_source_files(real_store, real_dir, code, ons_code, published):
+    spend_k = _ro3_net_current_expenditure(real_dir, ons_code)
+    pop = {r["old_la_code"]: float(r["population_estimate"]) for r in rows(real_dir / ONS)
+           if r["time_period"] == "2024"}[code]
+    t = real_store.indicators.set_index(["area_code", "indicator", "period"])
+    got = t.loc[(code, "sp_csc_per_child", 2025)]
+    assert got["status"] == "ok"
+    assert got["value"] == pytest.approx(spend_k * 1000 / pop, rel=1e-12)
+    assert round(got["value"]) == published  # the data guide's cross-check

@@ -232,7 +232,9 @@ def run_batch(runs: list[BatchRun], *, force: bool = False, workers: int | None 
     reports.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(reports)
     open_store(data)  # build the store cache once, before the workers race to
-    options = dict(force=force, formats=tuple(formats), data=data, timeout=timeout,
+    # councils run in parallel (one worker process each, one warm kernel
+    # each), so each pack runs its sections one after another
+    options = dict(force=force, formats=tuple(formats), data=data, timeout=timeout, section_workers=1,
                    notebooks_dir=str(notebooks_dir) if notebooks_dir else None, reports_dir=str(reports))
     workers = max(1, workers or os.cpu_count() or 1)
     summary = BatchSummary()

@@ -139,11 +139,13 @@ def validate_parameters(*, council, period, comparator, committee, meeting_date,
     if not council:
         raise ParameterError("council", "is required (a name, DfE LA number or ONS code)", council)
     if period is not None:
-        if isinstance(period, bool) or not isinstance(period, (int, str)) or not str(period).strip().isdigit():
-            raise ParameterError("period", "must be a year such as 2025", period)
-        period = int(period)
-        if not 1990 <= period <= 2100:
+        text = str(period).strip() if isinstance(period, (int, str)) and not isinstance(period, bool) else ""
+        if not re.fullmatch(r"\d{4}(-\d{2})?", text):
+            raise ParameterError("period", "must be a year such as 2025 (or a month such as 2025-06 for a "
+                                           "council's own figures)", period)
+        if not 1990 <= int(text[:4]) <= 2100:
             raise ParameterError("period", "must be a year between 1990 and 2100", period)
+        period = int(text) if text.isdigit() else text
     comparator = "statistical neighbours" if comparator in (None, "") else _check_text("comparator", comparator)
     committee = _check_text("committee", committee or "").strip()
     meeting_date = _check_date(meeting_date)
@@ -287,28 +289,35 @@ def _kernel_env_key() -> tuple:
     return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SCRUTINY_")))
 
 
-_WARM: WarmKernel | None = None
+#: This process's warm kernels, by slot: slot 0 serves batches (one kernel a
+#: worker process); a single pack runs its sections on up to two slots at once.
+_WARM: dict[int, WarmKernel] = {}
+_ATEXIT = False
 
 
-def warm_kernel() -> WarmKernel:
-    """This process's warm kernel, started on first use (and restarted if it
-    died or the SCRUTINY_* environment it was started with changed)."""
-    global _WARM
-    if _WARM is not None and (_WARM.env_key != _kernel_env_key() or not _WARM.alive()):
-        _WARM.shutdown()
-        _WARM = None
-    if _WARM is None:
-        import atexit
-        _WARM = WarmKernel()
-        atexit.register(_shutdown_warm)
-    return _WARM
+def warm_kernel(slot: int = 0) -> WarmKernel:
+    """This process's warm kernel for ``slot``, started on first use (and
+    restarted if it died or the SCRUTINY_* environment it was started with
+    changed)."""
+    global _ATEXIT
+    kernel = _WARM.get(slot)
+    if kernel is not None and (kernel.env_key != _kernel_env_key() or not kernel.alive()):
+        _shutdown_warm(slot)
+        kernel = None
+    if kernel is None:
+        if not _ATEXIT:
+            import atexit
+            atexit.register(_shutdown_warm)
+            _ATEXIT = True
+        kernel = _WARM[slot] = WarmKernel()
+    return kernel
 
 
-def _shutdown_warm() -> None:
-    global _WARM
-    if _WARM is not None:
-        _WARM.shutdown()
-        _WARM = None
+def _shutdown_warm(slot: int | None = None) -> None:
+    for s in ([slot] if slot is not None else list(_WARM)):
+        kernel = _WARM.pop(s, None)
+        if kernel is not None:
+            kernel.shutdown()
 
 
 def _register_engine() -> str:
@@ -338,9 +347,9 @@ _ENGINE: str | None = None
 
 
 def execute_section(notebook: Path, output: Path, parameters: dict, *, warm: bool = True,
-                    timeout: int = 600):
-    """Execute one section notebook with papermill (in the warm kernel unless
-    ``warm=False``) and return the executed notebook."""
+                    timeout: int = 600, slot: int = 0):
+    """Execute one section notebook with papermill (in the warm kernel of
+    ``slot`` unless ``warm=False``) and return the executed notebook."""
     global _ENGINE
     import papermill as pm
     if not warm:
@@ -348,7 +357,7 @@ def execute_section(notebook: Path, output: Path, parameters: dict, *, warm: boo
                                    kernel_name="python3", execution_timeout=timeout)
     if _ENGINE is None:
         _ENGINE = _register_engine()
-    kernel = warm_kernel()
+    kernel = warm_kernel(slot)
     kernel.preload(str(parameters.get("data") or "official"))
     if kernel.notebooks_run:
         kernel.reset()
@@ -361,7 +370,7 @@ def execute_section(notebook: Path, output: Path, parameters: dict, *, warm: boo
         # A dead kernel is replaced; so is one still busy with a cell that
         # timed out (it would hold up the next notebook until the cell ends).
         if not kernel.alive() or _is_timeout(exc):
-            _shutdown_warm()
+            _shutdown_warm(slot)
         raise
 
 
@@ -490,7 +499,7 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
                committee: str = "", meeting_date: str = "", sections=None, formats=FORMATS,
                data: str = "official", comparators_file: str | None = None, notebooks_dir=None,
                reports_dir=None, force: bool = True, warm: bool = True, timeout: int = 600,
-               local_figures: str = "", targets_file: str = "") -> PackResult:
+               local_figures: str = "", targets_file: str = "", section_workers: int | None = None) -> PackResult:
     """Build one pack and move it into ``reports/<council-slug>/<period>/``.
 
     council          name, DfE LA number or ONS code
@@ -508,6 +517,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     local_figures    the council's own monthly figures: a file, "demo", or "" to look in data/local/;
                      the local performance section is included only when figures are found
     targets_file     the council's own targets (YAML), or "" for one beside the figures
+    section_workers  section notebooks run at once, each in its own warm kernel (default: up to
+                     two, the cores of a small machine; batches pass 1 and run councils in parallel)
 
     A council outside the official English releases (a Welsh council, say)
     gets a pack of its local figures alone, which says which comparisons are
@@ -570,16 +581,11 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     try:
         (tmp / "notebooks").mkdir()
         rendered = []
+        executed = _execute_sections(notebooks, tmp / "notebooks", parameters, local_parameters, warm=warm,
+                                     timeout=timeout, workers=section_workers, label=f"{name} ({code}) {period}")
         for sid, nb_path in notebooks.items():
-            t = time.perf_counter()
-            out_nb = tmp / "notebooks" / nb_path.name
-            try:
-                nb = execute_section(nb_path, out_nb, local_parameters if sid == "local" else parameters,
-                                     warm=warm, timeout=timeout)
-            except Exception as exc:
-                raise PackBuildError(f"{name} ({code}) {period}: section notebook {nb_path.name} failed: "
-                                     f"{_short_error(exc)}") from exc
-            timings[f"execute:{sid}"] = round(time.perf_counter() - t, 3)
+            nb, seconds = executed[sid]
+            timings[f"execute:{sid}"] = seconds
             t = time.perf_counter()
             section = render_section(nb, sid)
             rendered.append(section)
@@ -625,6 +631,48 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
         raise
     return PackResult(name, code, period, dest, files=files, timings=timings, warnings=warnings,
                       is_demo=store.is_demo)
+
+
+def _execute_sections(notebooks: dict[str, Path], out_dir: Path, parameters: dict, local_parameters: dict, *,
+                      warm: bool, timeout: int, workers: int | None, label: str) -> dict:
+    """Execute every section notebook; {section: (executed notebook, seconds)}.
+
+    With warm kernels and more than one worker, sections run at the same time
+    in separate warm kernels (one per slot), in notebook order; the first
+    failure is raised as PackBuildError naming the section."""
+    from concurrent.futures import ThreadPoolExecutor
+    import queue
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    workers = max(1, min(int(workers), len(notebooks))) if warm else 1
+    slots: "queue.SimpleQueue[int]" = queue.SimpleQueue()
+    for slot in range(workers):
+        slots.put(slot)
+
+    def run(item):
+        sid, nb_path = item
+        slot = slots.get()
+        t = time.perf_counter()
+        try:
+            nb = execute_section(nb_path, out_dir / nb_path.name,
+                                 local_parameters if sid == "local" else parameters,
+                                 warm=warm, timeout=timeout, slot=slot)
+        except Exception as exc:
+            raise PackBuildError(f"{label}: section notebook {nb_path.name} failed: {_short_error(exc)}") from exc
+        finally:
+            slots.put(slot)
+        return sid, nb, round(time.perf_counter() - t, 3)
+
+    items = list(notebooks.items())
+    if workers == 1:
+        results = [run(item) for item in items]
+    else:
+        global _ENGINE
+        if _ENGINE is None:
+            _ENGINE = _register_engine()  # once, before threads use it
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="section") as pool:
+            results = list(pool.map(run, items))
+    return {sid: (nb, seconds) for sid, nb, seconds in results}
 
 
 def find_local(council: str, local_figures: str = "") -> Path | None:
