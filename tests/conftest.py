@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,16 @@ def require_real_data() -> Path:
     if not SHARED_DFE.exists():
         pytest.skip(f"real official data not found at {SHARED_DFE}")
     return SHARED_DFE
+
+
+@contextmanager
+def scrutiny_env(**values):
+    """Set SCRUTINY_* variables (and restore them after) for module-scoped
+    fixtures, which cannot use the function-scoped monkeypatch."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in values.items():
+            mp.setenv(f"SCRUTINY_{key.upper()}", str(value))
+        yield
 
 
 @pytest.fixture(scope="session")

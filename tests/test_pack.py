@@ -5,12 +5,12 @@ numbers, no external references, escaping)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import scrutiny_env
 
 from helpers.errors import ParameterError
 from helpers.pack import council_slug, pack_dir
@@ -186,15 +186,8 @@ def _no_external_references(html: str) -> None:
 @pytest.fixture(scope="module")
 def pack_env(tmp_path_factory, store_cache):
     base = tmp_path_factory.mktemp("packs")
-    old = {k: os.environ.get(k) for k in ("SCRUTINY_CACHE_DIR", "SCRUTINY_REPORTS_DIR")}
-    os.environ["SCRUTINY_CACHE_DIR"] = str(store_cache)
-    os.environ["SCRUTINY_REPORTS_DIR"] = str(base / "reports")
-    yield base
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with scrutiny_env(cache_dir=store_cache, reports_dir=base / "reports"):
+        yield base
 
 
 pytestmark_packs = [pytest.mark.slow, pytest.mark.xdist_group("packs")]
@@ -226,7 +219,6 @@ def test_real_pack(council, pack_env, real_store, real_dir):
     # key figures equal the store's values
     figures = re.findall(r'data-indicator="(\w+)" data-period="(\d+)">[^<]*: ([^<]+)</p>', html)
     assert figures, "no key figures found"
-    data_code = code
     for ind_id, per, shown in figures:
         ind = real_store.catalogue[ind_id]
         value = real_store.value(code, ind_id, int(per))

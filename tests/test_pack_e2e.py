@@ -8,11 +8,11 @@ its own comparator group only)."""
 from __future__ import annotations
 
 import html as _html
-import os
 import re
 from pathlib import Path
 
 import pytest
+from conftest import scrutiny_env
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -25,17 +25,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packs")]
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, store_cache):
     base = tmp_path_factory.mktemp("e2e")
-    keys = ("SCRUTINY_CACHE_DIR", "SCRUTINY_REPORTS_DIR", "SCRUTINY_DATA_DIR")
-    old = {k: os.environ.get(k) for k in keys}
-    os.environ["SCRUTINY_CACHE_DIR"] = str(store_cache)
-    os.environ["SCRUTINY_REPORTS_DIR"] = str(base / "reports")
-    os.environ["SCRUTINY_DATA_DIR"] = str(base / "data")  # demo data and data/local go here, not the checkout
-    yield base
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    # demo data and data/local go under the test's folder, not the checkout
+    with scrutiny_env(cache_dir=store_cache, reports_dir=base / "reports", data_dir=base / "data"):
+        yield base
 
 
 def pdf_pages(path: Path) -> list[str]:

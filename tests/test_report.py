@@ -163,7 +163,8 @@ def test_demo_section_blocks(demo_workforce):
     assert "Period basis" in block and ind.period_label(period) in block
     assert "<script" not in block and "http://" not in block and "https://" not in block
     funnel = section.indicator("wf_agency").markup
-    assert funnel.count("<figure") == 4  # a percentage gets a funnel plot
+    assert funnel.count("<figure") == 3  # a percentage: bars, time series and a funnel plot
+    assert "chart-funnel" in funnel and "chart-position-strip" not in funnel
     assert "workforce-key-findings" in section.key_findings().markup
     questions = section.questions().markup
     assert '<h2 id="workforce-questions">Questions members may wish to ask</h2>' in questions

@@ -42,7 +42,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .errors import ConfigError, ParameterError
-from .indicators import Indicator, UNITS
+from .indicators import STATUS_WORDS, Indicator, UNITS
 
 __all__ = [
     "Chart", "HouseStyle", "apply_house_style", "house_style", "finding_title", "trend_title",
@@ -54,17 +54,6 @@ __all__ = [
 STYLE_FILE = Path(__file__).with_name("chart_style.yml")
 CM = 1 / 2.54  # inches per centimetre
 
-# Words a reader sees in place of a missing bar, by the status code in the store.
-STATUS_WORDS = {
-    "c": "suppressed",
-    "x": "not available",
-    "z": "not applicable",
-    "u": "low reliability",
-    "low": "rounds to zero",
-    "k": "rounds to zero",
-    "not_derivable": "cannot be calculated",
-    "missing": "no figure",
-}
 
 # Publication ids (see docs/store.md) as a caption names them.
 SOURCE_NAMES = {

@@ -144,7 +144,7 @@ def cmd_demo(args) -> int:
     from .demo import describe_demo
     from .pack import build_pack
     from .store import open_store
-    store = open_store("demo")
+    open_store("demo")  # generates the demo releases on first use
     print(describe_demo())
     print(f"\nBuilding the demo pack for {args.council} (every section, HTML and PDF)...", flush=True)
     result = build_pack(council=args.council, data="demo", local_figures="demo", formats=("html", "pdf"),

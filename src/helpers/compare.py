@@ -96,7 +96,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .indicators import Indicator, load_catalogue
+from .indicators import STATUS_WORDS, Indicator, load_catalogue
 
 __all__ = [
     "Comparison", "Trend", "YearChange", "FunnelResult", "compare_indicator", "compare_council",
@@ -113,18 +113,6 @@ SMALL_NUMERATOR = 10
 SMALL_DENOMINATOR = 30
 BANDS = "ABCD"
 
-#: What a pack says for each status code instead of a number.
-STATUS_WORDS = {
-    "ok": "",
-    "c": "suppressed",
-    "x": "not available",
-    "z": "not applicable",
-    "u": "low reliability",
-    "low": "rounds to zero",
-    "k": "rounds to zero",
-    "not_derivable": "not available",
-    "missing": "not available",
-}
 
 FUNNEL_CLASSES = ("above_99.8", "above_95", "within", "below_95", "below_99.8")
 

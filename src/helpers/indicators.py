@@ -25,6 +25,20 @@ SECTIONS = {
     "spending": "Spending and inspection",
     "local": "Local performance",
 }
+#: What a pack says in place of a number, by the status code in the store
+#: (the publishers' codes, and the store's own for figures it cannot derive).
+STATUS_WORDS = {
+    "ok": "",
+    "c": "suppressed",
+    "x": "not available",
+    "z": "not applicable",
+    "u": "low reliability",
+    "low": "rounds to zero",
+    "k": "rounds to zero",
+    "not_derivable": "cannot be calculated",
+    "missing": "not available",
+}
+
 _REQUIRED = ("id", "label", "definition", "section", "unit", "polarity", "source", "period_basis")
 _ALLOWED = set(_REQUIRED) | {"decimals", "value", "derive", "numerator", "denominator", "target", "caveat"}
 

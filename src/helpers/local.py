@@ -28,7 +28,6 @@ The numbers behind the blocks are plain functions on the tidy frame from
 
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
 import html
 import math

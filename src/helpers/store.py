@@ -16,7 +16,6 @@ import os
 import shutil
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
-from .errors import DataFileError, ScrutinyError, UnknownLayoutError
+from .errors import ScrutinyError, UnknownLayoutError
 from .indicators import Catalogue, Indicator, load_catalogue
 from .loaders import identify, load
 from .loaders.dfe import OBSERVATION_COLUMNS
