@@ -1501,10 +1501,12 @@ def _monthly_title(area: str, ind: Indicator, frame: pd.DataFrame, main: pd.Seri
     if len(known) < 2:
         return f"{ind.label}: {area}"
     first_month = frame.loc[known.index[0], "month"]
+    # headline style ("Northmoor: agency social workers down since ..."): local
+    # measures' labels are mostly plural nouns, so no verb has to agree
     if _same_when_rounded(known.iloc[0], known.iloc[-1], ind.decimals):
-        return f"{_possessive(area)} {_lower_first(ind.label)} is about the same as in {first_month:%B %Y}"
-    verb = "risen" if known.iloc[-1] > known.iloc[0] else "fallen"
-    return f"{_possessive(area)} {_lower_first(ind.label)} has {verb} since {first_month:%B %Y}"
+        return f"{area}: {_lower_first(ind.label)} about the same as in {first_month:%B %Y}"
+    direction = "up" if known.iloc[-1] > known.iloc[0] else "down"
+    return f"{area}: {_lower_first(ind.label)} {direction} since {first_month:%B %Y}"
 
 
 def _monthly_alt(area, ind, frame, rolling, target) -> str:
