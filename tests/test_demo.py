@@ -44,7 +44,21 @@ def _pct(num: str, den: str, nd: int, scale: int = 100) -> Decimal:
 
 def test_writes_every_file(demo_dir):
     names = sorted(p.name for p in demo_dir.iterdir())
-    assert names == sorted(demo.DEMO_FILES)
+    assert names == sorted([*demo.DEMO_FILES, demo.DEMO_FINANCE_FILE])
+
+
+def test_finance_workbook_loads_like_the_real_one(demo_dir):
+    """The RO3 workbook goes through the real finance loader: every current
+    demo council and England, spend in pounds, England the sum of councils."""
+    from helpers.loaders import identify, load
+    path = demo_dir / demo.DEMO_FINANCE_FILE
+    assert identify(path) == "finance_ro3"
+    _, frame = load(path)
+    net = frame[frame["measure"] == "csc_net_current_expenditure"].set_index("ons_code")["value"]
+    current = [c.ons_code for c in demo.DEMO_COUNCILS if c.role != "predecessor"]
+    assert sorted(net.drop("E92000001").index) == sorted(current)
+    assert net["E92000001"] == net.drop("E92000001").sum()
+    assert (frame["status"] == "ok").all() and (net % 1000 == 0).all()
 
 
 def test_same_seed_gives_identical_bytes(tmp_path):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import os
 import re
 
 import pytest
+from conftest import scrutiny_env
 
 from helpers import report
 from helpers.errors import ParameterError, UnknownCouncilError
@@ -19,16 +19,8 @@ from helpers.geography import joint_return_for
 def report_env(store_cache, tmp_path_factory):
     """Stores built in the shared test cache; demo data generated in a
     temporary folder, never in the project."""
-    keys = ("SCRUTINY_CACHE_DIR", "SCRUTINY_DATA_DIR")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ["SCRUTINY_CACHE_DIR"] = str(store_cache)
-    os.environ["SCRUTINY_DATA_DIR"] = str(tmp_path_factory.mktemp("report-data"))
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with scrutiny_env(cache_dir=store_cache, data_dir=tmp_path_factory.mktemp("report-data")):
+        yield
 
 
 def latest_figure(store, code: str, indicator: str):
@@ -185,7 +177,19 @@ def test_demo_reorganised_council_says_its_series_starts_later(report_env):
     assert "starts at 31 March 2022" in block or "start at 31 March 2022" in block
 
 
-def test_an_empty_section_says_so(report_env):
+def test_demo_spending_section_has_its_figures(report_env):
+    section = report.open_section("spending", council="Kestrel Vale", data="demo")
+    assert section.indicators == ["sp_csc_per_child", "sp_cla_share"]
+    c = section.comparison("sp_csc_per_child")
+    store = report._load_store("demo")
+    assert c.value == pytest.approx(store.value("952", "sp_csc_per_child", 2025))
+
+
+def test_an_empty_section_says_so(report_env, monkeypatch):
+    store = report._load_store("demo")
+    ind = store.indicators
+    bare = dataclasses.replace(store, indicators=ind[~ind["indicator"].str.startswith("sp_")])
+    monkeypatch.setattr(report, "_load_store", lambda data: bare)
     section = report.open_section("spending", council="Kestrel Vale", data="demo")
     assert section.indicators == []
     assert "holds no spending and inspection figures" in section.introduction().markup

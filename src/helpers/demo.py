@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -1055,7 +1056,85 @@ def _build(seed: int) -> dict[str, bytes]:
     for name in DEMO_FILES:
         header, bom = _HEADERS[name]
         out[name] = _csv_bytes(header, tables[name], bom)
+    out[DEMO_FINANCE_FILE] = _ro3_workbook(m, seed)
     return out
+
+
+#: The demo's MHCLG revenue outturn (RO3) workbook, in the layout the finance
+#: loader reads from the real one: title lines, the header row with E-code,
+#: ONS Code, Local authority, Notes and Class, the value columns named as
+#: MHCLG names them, an England row and the hidden row of variable codes.
+DEMO_FINANCE_FILE = "RO3_LA_Data_2024-25_data_by_LA.ods"
+_RO3_COLUMNS = (
+    ("Children's social care - Children Looked After - Net Current Expenditure (C7 = C3 - C6)",
+     "RO3-csclkd-net-cur-exp"),
+    ("TOTAL CHILDREN SOCIAL CARE - Total Expenditure (C3 = C1 + C2)", "RO3-csctot-tot-exp"),
+    ("TOTAL CHILDREN SOCIAL CARE - Net Current Expenditure (C7 = C3 - C6)", "RO3-csctot-net-cur-exp"),
+)
+
+
+def _ro3_workbook(m: "_Model", seed: int) -> bytes:
+    """2024-25 spend (£ thousand) for the demo's current councils: spend per
+    child rises with need, about £900 to £2,000; looked-after children take
+    roughly half of it. The same seed gives the same bytes."""
+    rng = np.random.default_rng([seed, 2425])
+    rows, totals = [], np.zeros(3)
+    for i, c in enumerate(DEMO_COUNCILS):
+        if c.role == "predecessor":
+            continue
+        children = m.pop[(c.la_code, 2024)]
+        per_child = 1250 * c.need * rng.normal(1.0, 0.08)
+        net = round(children * per_child / 1000)
+        cla = round(net * rng.uniform(0.42, 0.58))
+        total = round(net * rng.uniform(1.05, 1.15))
+        totals += (cla, total, net)
+        kind = {"E06": "UA", "E08": "MD", "E09": "LB", "E10": "SC"}[c.ons_code[:3]]
+        rows.append([f"E9{i:03d}", c.ons_code, f"{c.name} {'CC' if kind == 'SC' else kind}", None, kind,
+                     cla, total, net])
+    rows.append(["Eng", "E92000001", "ENGLAND", None, "Eng", *[int(t) for t in totals]])
+    header = ["E-code", "ONS Code", "Local authority", "Notes", "Class", *[h for h, _ in _RO3_COLUMNS]]
+    codes = [None] * 5 + [code for _, code in _RO3_COLUMNS]
+    grid = [["Revenue Outturn (RO) 2024-25: Social Care and Public Health (RO3) data - DEMO, fictional councils"],
+            ["Data are reported in £ thousand."], header, *rows, codes]
+    return _ods_bytes("RO3_LA_Data_202425", grid)
+
+
+def _ods_bytes(sheet: str, grid: list[list]) -> bytes:
+    """A minimal OpenDocument spreadsheet with one sheet, written directly so
+    the bytes depend on the cells alone (no dates, no library state)."""
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    def cell(v) -> str:
+        if v is None:
+            return "<table:table-cell/>"
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+            return (f'<table:table-cell office:value-type="float" office:value="{v}">'
+                    f"<text:p>{v}</text:p></table:table-cell>")
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'
+
+    rows = "".join("<table:table-row>" + "".join(cell(v) for v in r) + "</table:table-row>" for r in grid)
+    content = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+               '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+               f"<office:body><office:spreadsheet><table:table table:name={quoteattr(sheet)}>{rows}"
+               "</table:table></office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+                'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data, method in (("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED),
+                                   ("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED),
+                                   ("content.xml", content, zipfile.ZIP_DEFLATED)):
+            info = zipfile.ZipInfo(name, date_time=(2025, 11, 1, 0, 0, 0))
+            info.compress_type = method
+            z.writestr(info, data.encode("utf-8"))
+    return buf.getvalue()
 
 
 def generate_demo_data(out_dir: Path, seed: int = 2025) -> list[Path]:
@@ -1134,7 +1213,6 @@ _SERVICE_LINES = (("Placements", 0.45), ("Social work staffing", 0.25), ("Care l
 
 
 def _slug(name: str) -> str:
-    import re
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
