@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
+from .paths import file_sha256
 from .errors import PackBuildError, ParameterError, ScrutinyError, UnknownCouncilError
 
 log = logging.getLogger(__name__)
@@ -568,7 +569,7 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     local_parameters = {**parameters, "period": period if official else None,
                         "local_figures": "demo" if local_figures == "demo" else str(local_path or local_figures or ""),
                         "targets_file": str(targets_file or "")}
-    fp = fingerprint({**local_parameters, "local_sha256": _sha256(local_path) if local_path else ""},
+    fp = fingerprint({**local_parameters, "local_sha256": file_sha256(local_path) if local_path else ""},
                      store.key, notebooks, formats)
     if not force and is_up_to_date(dest, fp, formats):
         return PackResult(name, code, period, dest, skipped=True, is_demo=store.is_demo,
@@ -621,7 +622,7 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
             "built": built.isoformat(), "host": os.uname().nodename if hasattr(os, "uname") else "",
             "inputs": _inputs_records(store), "versions": package_versions(), "timings": timings,
             "warnings": warnings,
-            "files": {f: _sha256(tmp / f) for f in [*files.values(),
+            "files": {f: file_sha256(tmp / f) for f in [*files.values(),
                                                      *[f"notebooks/{p.name}" for p in notebooks.values()]]},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
@@ -707,10 +708,6 @@ def _short_error(exc) -> str:
 def _inputs_records(store) -> list[dict]:
     cols = [c for c in ("file", "name", "publication", "sha256", "size") if c in store.inputs.columns]
     return json.loads(store.inputs[cols].to_json(orient="records"))
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def install_pack(tmp: Path, dest: Path) -> None:

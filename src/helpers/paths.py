@@ -4,6 +4,7 @@ a test."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -43,3 +44,13 @@ def notebooks_dir() -> Path:
 
 _catalogue_here = PROJECT_ROOT / "data" / "indicators.yml"
 DEFAULT_CATALOGUE = _catalogue_here if _catalogue_here.exists() else PACKAGE_DIR / "indicators.yml"
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB chunks (inputs, downloads
+    and packs are identified by it)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -37,6 +37,7 @@ import requests
 import yaml
 
 from helpers import paths
+from helpers.paths import file_sha256
 from helpers.errors import ConfigError, DataFileError, FetchError
 
 __all__ = [
@@ -177,14 +178,6 @@ def _identifier() -> Callable[[Path], str]:
     """The loaders' recognition of a file by its content."""
     from .loaders import identify
     return identify
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _temp_in(dest_dir: Path, filename: str) -> Path:
@@ -359,7 +352,7 @@ def _fetch_one(session: requests.Session, src: Source, dest_dir: Path, timeout: 
                              f"got {digest}. The previous file (if any) was kept. If the publisher has "
                              "released a new version, update sha256 in data/sources.yml")
             return FetchResult(src.id, "failed", final, sha256=digest, reason=str(err), error=err)
-        if final.exists() and _sha256(final) == digest:
+        if final.exists() and file_sha256(final) == digest:
             return FetchResult(src.id, "unchanged", final, sha256=digest)
         try:
             found = _identifier()(tmp)
@@ -588,8 +581,8 @@ def ingest(paths_in: Iterable[Path | str], dest_dir: Path | str | None = None,
         for f, pub, target, filename in plan:
             target.mkdir(parents=True, exist_ok=True)
             final = target / filename
-            digest = _sha256(f)
-            if final.exists() and _sha256(final) == digest:
+            digest = file_sha256(f)
+            if final.exists() and file_sha256(final) == digest:
                 staged.append((f, final, pub, digest, "unchanged"))
                 continue
             tmp = _temp_in(target, filename)

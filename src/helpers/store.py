@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .paths import file_sha256
 from .errors import ScrutinyError, UnknownLayoutError
 from .indicators import Catalogue, Indicator, load_catalogue
 from .loaders import identify, load
@@ -119,20 +120,12 @@ def _as_list(value) -> list:
     return list(value)
 
 
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def input_key(files: list[Path], catalogue_path: Path) -> tuple[str, list[dict]]:
     h = hashlib.sha256(f"schema={SCHEMA_VERSION}".encode())
     h.update(Path(catalogue_path).read_bytes())
     records = []
     for f in files:
-        digest = _file_hash(f)
+        digest = file_sha256(f)
         records.append({"file": str(f), "name": f.name, "sha256": digest, "size": f.stat().st_size})
         h.update(f.name.encode() + b"\0" + digest.encode())
     return h.hexdigest()[:20], records
