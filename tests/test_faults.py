@@ -98,8 +98,8 @@ def test_faults_are_reported_and_good_packs_survive(tmp_path, real_dir, real_sto
             continue
         assert now == before[fault], f"{fault}: the good pack was replaced"
         for name, digest in now["files"].items():  # and is whole
-            from helpers.pack import _sha256
-            assert _sha256(d / period / name) == digest, (fault, name)
+            from helpers.paths import file_sha256
+            assert file_sha256(d / period / name) == digest, (fault, name)
         failed = d / ".failed" / period
         assert failed.is_dir(), f"{fault}: the failed build was not kept for inspection"
         assert not (failed / "manifest.json").exists()
