@@ -1148,7 +1148,11 @@ def generate_demo_data(out_dir: Path, seed: int = 2025) -> list[Path]:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an integer, got {seed!r}")
     out_dir = Path(out_dir)
-    files = _build(int(seed))
+    return _write_all(out_dir, _build(int(seed)))
+
+
+def _write_all(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write each file atomically into ``out_dir``; their paths, in order."""
     paths = []
     for name, data in files.items():
         path = out_dir / name
@@ -1371,9 +1375,4 @@ def generate_local_demo(out_dir, seed: int = 2025, council: str = "Northmoor") -
             f"    label: {label}\n"
             f"    council: {subject}\n"
             f"    members: [{', '.join(peers)}]\n").encode("utf-8")
-    written = []
-    for fname, data in files.items():
-        path = out_dir / fname
-        _write_atomic(path, data)
-        written.append(path)
-    return written
+    return _write_all(out_dir, files)
