@@ -456,6 +456,9 @@ def fingerprint(parameters: dict, store_key: str, notebooks: dict[str, Path], fo
     h = hashlib.sha256()
     h.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     h.update(f"|store={store_key}|formats={','.join(sorted(formats))}|pack={PACK_FORMAT}".encode())
+    if "pdf" in formats:
+        from .render import pdf_engine
+        h.update(f"|pdf={pdf_engine()}".encode())
     h.update(f"|version={package_versions().get('scrutiny-packs')}|".encode())
     for sid, p in notebooks.items():
         h.update(sid.encode() + b"\0" + Path(p).read_bytes())
@@ -525,7 +528,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     gets a pack of its local figures alone, which says which comparisons are
     not available.
     """
-    from .render import local_pack_context, pack_context, render_pack_html, render_section, write_pdf
+    from .render import (local_pack_context, pack_context, pdf_engine_version, render_pack_html, render_section,
+                         write_pdf)
     from .store import open_store
 
     t0 = time.perf_counter()
@@ -610,17 +614,20 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
             files["html"] = "pack.html"
         if "pdf" in formats:
             t = time.perf_counter()
-            write_pdf(html, tmp / "pack.pdf")
+            printed_with = write_pdf(html, tmp / "pack.pdf")
             files["pdf"] = "pack.pdf"
             timings["pdf"] = round(time.perf_counter() - t, 3)
         timings["total"] = round(time.perf_counter() - t0, 3)
+        versions = package_versions()
+        if "pdf" in formats:
+            versions["pdf engine"] = pdf_engine_version(printed_with)
         manifest = {
             "council": name, "area_code": code, "slug": slug, "period": period,
             "parameters": local_parameters, "official_data": official,
             "sections": [s.id for s in rendered], "formats": list(formats),
             "fingerprint": fp, "store_key": store.key, "is_demo": bool(store.is_demo),
             "built": built.isoformat(), "host": os.uname().nodename if hasattr(os, "uname") else "",
-            "inputs": _inputs_records(store), "versions": package_versions(), "timings": timings,
+            "inputs": _inputs_records(store), "versions": versions, "timings": timings,
             "warnings": warnings,
             "files": {f: file_sha256(tmp / f) for f in [*files.values(),
                                                      *[f"notebooks/{p.name}" for p in notebooks.values()]]},

@@ -7,11 +7,12 @@ no stderr); :func:`render_pack_html` places those section bodies between a
 cover, a contents list, notes on the data and the sources and definitions
 appendix (``templates/pack.html.j2``, Jinja with autoescape, so every value
 from a data file or a parameter is escaped); :func:`write_pdf` lays the same
-HTML out on A4 with WeasyPrint (``templates/pack.css``: running header, page
-numbers, contents with page numbers).
+HTML out on A4 (``templates/pack.css``: running header, page numbers,
+contents with page numbers) with headless Chromium (:mod:`helpers.pdf`), or
+with WeasyPrint where Chromium is not installed.
 
-The exporter, the Jinja environment and WeasyPrint's fonts are built once per
-process and reused for every section and every council.
+The exporter, the Jinja environment, the browser and WeasyPrint's fonts are
+built once per process and reused for every section and every council.
 """
 
 from __future__ import annotations
@@ -443,11 +444,57 @@ def print_ready(html: str) -> str:
     return _CHART_TABLE.sub(_PRINT_NOTE, html)
 
 
-def write_pdf(html: str, target: Path) -> None:
-    """Lay the pack out on A4 (pack.css's @page rules) and write the PDF."""
+#: How packs are printed: "auto" (Chromium when installed, else WeasyPrint),
+#: "chromium" or "weasyprint". SCRUTINY_PDF_ENGINE overrides the default.
+PDF_ENGINES = ("auto", "chromium", "weasyprint")
+_RUNNING_TITLE = re.compile(r'<p class="running-title">(.*?)</p>', re.S)
+_SECTION_TITLE = re.compile(r'<h1 class="section-title"[^>]*>(.*?)</h1>', re.S)
+
+
+def _text(markup: str) -> str:
+    return " ".join(_html.unescape(_TAG.sub("", markup)).split())
+
+
+def pdf_engine(engine: str | None = None) -> str:
+    """The engine a pack will be printed with: ``engine``, else
+    ``SCRUTINY_PDF_ENGINE``, else Chromium when it is installed and
+    WeasyPrint when it is not."""
+    import os
+
+    from .errors import ParameterError
+    from .pdf import find_chromium
+    chosen = engine or os.environ.get("SCRUTINY_PDF_ENGINE") or "auto"
+    if chosen not in PDF_ENGINES:
+        raise ParameterError("pdf_engine", f"must be one of {', '.join(PDF_ENGINES)}", chosen)
+    if chosen == "auto":
+        return "chromium" if find_chromium() else "weasyprint"
+    return chosen
+
+
+def pdf_engine_version(engine: str) -> str:
+    """The engine and its version, as a pack's manifest records it."""
+    if engine == "chromium":
+        from .pdf import browser
+        return browser().version
+    import weasyprint
+    return f"WeasyPrint {weasyprint.__version__}"
+
+
+def write_pdf(html: str, target: Path, engine: str | None = None) -> str:
+    """Lay the pack out on A4 (pack.css's @page rules) and write the PDF;
+    returns the engine used (see :func:`pdf_engine`)."""
+    engine = pdf_engine(engine)
+    printed = print_ready(html)
+    if engine == "chromium":
+        from .pdf import write_pdf as chromium_pdf
+        running = _RUNNING_TITLE.search(printed)
+        chromium_pdf(printed, Path(target), running_title=_text(running.group(1)) if running else "",
+                     section_titles=[_text(t) for t in _SECTION_TITLE.findall(printed)])
+        return engine
     from weasyprint import HTML
-    HTML(string=print_ready(html), base_url="data:,", url_fetcher=_url_fetcher()).write_pdf(
+    HTML(string=printed, base_url="data:,", url_fetcher=_url_fetcher()).write_pdf(
         str(target), font_config=_font_config())
+    return engine
 
 
 # -------------------------------------------------------------------- index

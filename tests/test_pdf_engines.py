@@ -1,0 +1,128 @@
+"""The two PDF engines: Chromium over the DevTools pipe (the default where it
+is installed) and WeasyPrint (the fallback). Both must give an A4 pack with
+"Page i of n" on every page and contents whose page numbers are right; the
+Chromium path must keep names from data files as text, survive its browser
+being killed, and fall back cleanly when Chromium is absent."""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import os
+import re
+import signal
+
+import pytest
+
+from helpers import pdf as chromium_pdf
+from helpers.errors import ParameterError
+from helpers.render import pdf_engine, write_pdf
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packs")]
+
+needs_chromium = pytest.mark.skipif(chromium_pdf.find_chromium() is None,
+                                    reason="no Chromium (Debian package 'chromium'; scripts/setup-system.sh installs it)")
+
+
+def _texts(path):
+    from pypdf import PdfReader
+    return [p.extract_text() or "" for p in PdfReader(str(path)).pages]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+
+
+def _contents(texts):
+    entries = []
+    for text in texts[1:6]:
+        for line in text.splitlines():
+            m = re.match(r"^(.*?\S)\s*\.{4,}\s*(\d+)\s*$", line.strip())
+            if m:
+                entries.append((m.group(1).strip(), int(m.group(2))))
+    return entries
+
+
+def test_engine_choice(monkeypatch):
+    monkeypatch.delenv("SCRUTINY_PDF_ENGINE", raising=False)
+    assert pdf_engine("weasyprint") == "weasyprint"
+    monkeypatch.setenv("SCRUTINY_CHROMIUM", "/nonexistent/chromium")
+    assert chromium_pdf.find_chromium() is None
+    assert pdf_engine() == "weasyprint"  # auto falls back when there is no browser
+    monkeypatch.setenv("SCRUTINY_PDF_ENGINE", "weasyprint")
+    assert pdf_engine() == "weasyprint"
+    with pytest.raises(ParameterError, match="pdf_engine.*chromium, weasyprint.*'pdfkit'"):
+        pdf_engine("pdfkit")
+
+
+def test_chromium_named_but_missing_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCRUTINY_CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(chromium_pdf, "_browser", None)
+    with pytest.raises(chromium_pdf.PDFError, match="Chromium is not installed.*SCRUTINY_PDF_ENGINE=weasyprint"):
+        write_pdf("<p>x</p>", tmp_path / "x.pdf", engine="chromium")
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_css_string_cannot_end_the_rule():
+    hostile = 'Ward "A" \\ } @page { @top-left { content: "pwned" } } \n </style><script>'
+    literal = chromium_pdf.css_string(hostile)
+    inner = literal[1:-1]
+    assert literal.startswith('"') and literal.endswith('"')
+    assert not set(inner) & set('"\\{}<>;\n') - {"\\"}
+    assert all(part[:6].isalnum() for part in inner.split("\\")[1:])  # only hex escapes
+    # decoding the escapes gives the text back
+    decoded = re.sub(r"\\([0-9a-f]{6}) ", lambda m: chr(int(m.group(1), 16)), inner)
+    assert decoded == hostile
+
+
+@needs_chromium
+def test_chromium_prints_hostile_names_as_text(tmp_path):
+    title = 'Ward "A" } @page { @top-left { content: "pwned" } } & <Panel>'
+    body = "".join(f'<section class="pack-section" id="s{i}"><h1 class="section-title">Part {i}</h1>'
+                   + "<p>Text.</p>" * 40 + "</section>" for i in range(3))
+    doc = (f'<!DOCTYPE html><html><head><style>@page {{ size: A4; margin: 20mm; '
+           f'@bottom-right {{ content: "Page " counter(page) " of " counter(pages); }} }} section {{ break-before: page; }}</style></head><body>'
+           f'<p class="running-title">{_html.escape(title)}</p>'
+           f'<nav class="toc"><ol><li><a class="toc-link" href="#s0">Part 0</a></li>'
+           f'<li><a class="toc-link" href="#s2">Part 2</a></li></ol></nav>{body}</body></html>')
+    out = tmp_path / "hostile.pdf"
+    assert write_pdf(doc, out, engine="chromium") == "chromium"
+    texts = _texts(out)
+    assert len(texts) >= 3
+    assert all(title in _norm(t) for t in texts[1:]), "the running header is the title, verbatim"
+    assert not any("pwned" in t and title not in t for t in texts)
+    entries = dict(_contents(texts))
+    for name, page in entries.items():
+        assert name in texts[page - 1].replace(f"{name} .", "")
+
+
+@needs_chromium
+def test_browser_killed_between_packs_is_restarted(tmp_path):
+    doc = "<!DOCTYPE html><html><body><h1>One page</h1></body></html>"
+    write_pdf(doc, tmp_path / "a.pdf", engine="chromium")
+    first = chromium_pdf.browser()
+    os.kill(first.proc.pid, signal.SIGKILL)
+    first.proc.wait()
+    write_pdf(doc, tmp_path / "b.pdf", engine="chromium")
+    assert chromium_pdf.browser() is not first and chromium_pdf.browser().alive()
+    assert "One page" in _texts(tmp_path / "b.pdf")[0]
+
+
+def test_weasyprint_fallback_prints_the_demo_pack(demo_pack, tmp_path):
+    """The whole demo pack through the fallback engine: A4, numbered pages,
+    the running header, and contents entries on the pages they name."""
+    from pypdf import PdfReader
+    out = tmp_path / "pack.pdf"
+    assert write_pdf(demo_pack.html.read_text(encoding="utf-8"), out, engine="weasyprint") == "weasyprint"
+    reader = PdfReader(str(out))
+    texts = [p.extract_text() or "" for p in reader.pages]
+    n = len(texts)
+    assert n >= 30
+    assert all(abs(float(p.mediabox.width) - 595.3) < 2 for p in reader.pages)
+    assert all(f"Page {i + 1} of {n}" in t for i, t in enumerate(texts))
+    manifest = json.loads(demo_pack.manifest.read_text())
+    assert all(manifest["council"] in t for t in texts[1:])
+    entries = _contents(texts)
+    assert len(entries) > 10
+    wrong = [(e, p) for e, p in entries if _norm(e) not in _norm(texts[p - 1])]
+    assert not wrong, wrong[:5]
