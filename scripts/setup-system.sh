@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# System packages the project needs beyond Python: Pango for WeasyPrint's PDF
-# rendering, fonts for charts and packs, poppler-utils (pdftoppm) for the PDF
-# tests, and Chromium with Node.js for the browser and accessibility tests
-# (tests/test_browser.py drives Debian's chromium with playwright-core; no
-# browser is ever downloaded). Installs only what is missing.
+# System packages the project needs beyond Python: Chromium, which prints the
+# packs' PDFs (helpers.pdf drives it over its DevTools pipe) and runs the
+# browser and accessibility tests (tests/test_browser.py, with Node.js and
+# playwright-core; no browser is ever downloaded); Pango for WeasyPrint, the
+# PDF printer used where Chromium is absent; fonts for charts and packs; and
+# poppler-utils (pdftoppm) for the PDF tests. Installs only what is missing.
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
