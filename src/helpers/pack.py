@@ -12,8 +12,9 @@ Speed: each process keeps one warm Jupyter kernel (:class:`WarmKernel`) that
 has already imported pandas, seaborn and ``helpers`` and loaded the store;
 every notebook of every council runs in it after a namespace reset, through a
 papermill engine that hands papermill the running kernel instead of starting
-one. The nbconvert exporter, the Jinja environment and WeasyPrint's fonts are
-also built once per process (see :mod:`helpers.render`).
+one. The nbconvert exporter, the Jinja environment and the headless Chromium
+that prints the PDF are also built once per process (see :mod:`helpers.render`
+and :mod:`helpers.pdf`).
 
 Safety: a pack is written into a hidden temporary folder beside its
 destination and renamed into place only when complete; the pack it replaces
@@ -432,7 +433,7 @@ def package_versions() -> dict:
     from importlib import metadata
     out = {"python": sys.version.split()[0]}
     for dist in ("scrutiny-packs", "pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert",
-                 "nbclient", "nbformat", "ipykernel", "jinja2", "weasyprint", "pyarrow"):
+                 "nbclient", "nbformat", "ipykernel", "jinja2", "weasyprint", "pypdf", "pyarrow"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
