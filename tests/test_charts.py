@@ -456,3 +456,63 @@ def test_module_draws_no_pyplot_figures(neighbours):
     before = len(plt.get_fignums())
     charts.benchmark_bars(neighbours, highlight="Devon", indicator=CASELOAD)
     assert len(plt.get_fignums()) == before  # notebooks show the Chart once, not the figure too
+
+
+# --------------------------------------------------------------------------- the data table
+
+def all_kinds(neighbours) -> dict:
+    data, limits, _ = funnel_inputs()
+    rng = np.random.default_rng(5)
+    strip = pd.DataFrame({"area_name": [f"LA {i}" for i in range(150)], "value": np.round(rng.normal(15, 2.5, 150), 1)})
+    strip.loc[0, "area_name"] = "Devon"
+    return {
+        "bars": charts.benchmark_bars(neighbours, highlight="Devon", indicator=CASELOAD, neighbour_mean=15.6,
+                                      england=15.2),
+        "series": charts.time_series(series_frame(), highlight="Devon", indicator=CASELOAD),
+        "funnel": charts.funnel_plot(data, highlight="Devon", indicator=AGENCY, limits=limits),
+        "strip": charts.position_strip(strip, highlight="Devon", indicator=CASELOAD, england=15.2),
+        "glance": charts.at_a_glance(glance_rows(), council="Devon"),
+        "monthly": charts.monthly_trend(monthly_frame(), rolling=3, label="Contacts received", target=320),
+        "season": charts.seasonality_chart(monthly_frame(), year_start=4, label="Contacts received"),
+    }
+
+
+def _table_html_by_iterrows(chart) -> str:
+    """The data table as it was built before, row by row with iterrows."""
+    frame = chart.data
+    head = "".join(f'<th scope="col">{charts.html.escape(str(c))}</th>' for c in frame.columns)
+    body = []
+    for i, (_, row) in enumerate(frame.iterrows()):
+        cells = []
+        for col in frame.columns:
+            decimals = chart.formats.get(col)
+            if decimals is None and chart.row_decimals is not None:
+                decimals = chart.row_decimals[i]
+            text, numeric = charts._cell_text(row[col], decimals)
+            cls = ' class="num"' if numeric else ""
+            cells.append(f"<td{cls}>{charts.html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="chart-data"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def test_table_html_is_the_same_as_row_by_row(neighbours):
+    for chart in all_kinds(neighbours).values():
+        assert chart.table_html() == _table_html_by_iterrows(chart)
+    from matplotlib.figure import Figure
+    ax = Figure().add_subplot()
+    frames = [
+        # ints and floats only: pandas gives every cell as a float
+        (pd.DataFrame({"count": [1, 20_000], "rate": [0.5, np.nan]}), {"rate": 2}, None),
+        (pd.DataFrame({"count": [1, 20_000], "rate": [0.5, np.nan]}), {}, [0, 3]),
+        # mixed with text: each cell keeps its own type
+        (pd.DataFrame({"area": ["<A>", None], "count": [3, 4_000], "rate": [1.25, np.nan], "flag": [True, False]}),
+         {"count": 1}, None),
+        (pd.DataFrame({"when": pd.to_datetime(["2025-03-31", "2024-03-31"]), "v": [1.0, 2.0]}), {}, None),
+        (pd.DataFrame({"area": pd.Series(["x", pd.NA], dtype="string"), "n": pd.array([1, pd.NA], dtype="Int64")}),
+         {}, None),
+        (pd.DataFrame({"a": [], "b": []}), {}, None),
+    ]
+    for frame, formats, row_decimals in frames:
+        chart = charts.Chart(ax.figure, ax, "t", "alt", frame, formats=formats, row_decimals=row_decimals)
+        assert chart.table_html() == _table_html_by_iterrows(chart), frame

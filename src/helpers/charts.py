@@ -296,14 +296,21 @@ class Chart:
         indicator's decimals, every value HTML-escaped."""
         frame = self.data
         head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
+        # the rows as iterrows gives them (one array of the frame's common
+        # type), without building a Series per row
+        values = frame.to_numpy()
+        if values.dtype.kind in "biufcO":
+            rows = values.tolist()
+        else:  # dates and the like: as pandas boxes them
+            rows = [list(row) for _, row in frame.iterrows()]
+        decimals = [self.formats.get(c) for c in frame.columns]
         body = []
-        for i, (_, row) in enumerate(frame.iterrows()):
+        for i, row in enumerate(rows):
             cells = []
-            for col in frame.columns:
-                decimals = self.formats.get(col)
-                if decimals is None and self.row_decimals is not None:
-                    decimals = self.row_decimals[i]
-                text, numeric = _cell_text(row[col], decimals)
+            for value, d in zip(row, decimals):
+                if d is None and self.row_decimals is not None:
+                    d = self.row_decimals[i]
+                text, numeric = _cell_text(value, d)
                 cls = ' class="num"' if numeric else ""
                 cells.append(f"<td{cls}>{html.escape(text)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
@@ -336,8 +343,10 @@ class Chart:
         return self.to_html()
 
     def close(self) -> None:
-        """Release the figure's memory (charts are not registered with pyplot)."""
-        self.figure.clear()
+        """Let the figure's memory go. Charts are not registered with pyplot,
+        so nothing holds a figure but its Chart: dropping the Chart frees it,
+        and there is nothing to tear down here (clearing the figure artist by
+        artist costs more than it saves)."""
 
 
 def _cell_text(value, decimals: int | None) -> tuple[str, bool]:
