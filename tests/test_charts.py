@@ -516,3 +516,99 @@ def test_table_html_is_the_same_as_row_by_row(neighbours):
     for frame, formats, row_decimals in frames:
         chart = charts.Chart(ax.figure, ax, "t", "alt", frame, formats=formats, row_decimals=row_decimals)
         assert chart.table_html() == _table_html_by_iterrows(chart), frame
+
+
+# --------------------------------------------------------------------------- layout without a layout engine
+
+def test_charts_are_laid_out_before_drawing_and_save_in_one_draw(neighbours):
+    width = charts.house_style().width_in
+    for name, chart in all_kinds(neighbours).items():
+        fig = chart.figure
+        assert fig.get_layout_engine() is None, name  # savefig draws once, with nothing to lay out first
+        assert fig.get_figwidth() == pytest.approx(width), name
+        draws = []
+        original = fig.draw
+        fig.draw = lambda renderer, _draw=original, _draws=draws: (_draws.append(1), _draw(renderer))[1]
+        png = chart.to_png()
+        assert len(draws) == 1, name
+        assert chart.to_png() == png, name  # the same bytes every time
+        assert chart.to_svg() == chart.to_svg(), name
+        chart.close()
+
+
+def rendered_texts(fig):
+    """Every visible text of a drawn figure with its extent in pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = FigureCanvasAgg(fig)
+    with matplotlib.rc_context(charts.house_style().rc):
+        canvas.draw()
+    renderer = canvas.get_renderer()
+    out = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.texts if t.get_visible() and t.get_text()]
+    for ax in fig.axes:
+        texts = list(ax.texts) + [ax.xaxis.label, ax.yaxis.label]
+        for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            texts += [tick.label1 for tick, loc in zip(axis.get_major_ticks(), axis.get_majorticklocs())
+                      if min(low, high) <= loc <= max(low, high)]
+        out += [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_visible() and t.get_text()]
+    return out
+
+
+def overlap(a, b, tolerance=0.5) -> bool:
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance) and (min(a.y1, b.y1) - max(a.y0, b.y0) > tolerance)
+
+
+def test_nothing_is_clipped_and_the_title_clears_the_plot():
+    joint = "Kingston upon Thames and\nRichmond upon Thames (joint)"
+    frame = pd.DataFrame({"area_name": [joint, "Bath and North East Somerset", "Windsor and Maidenhead", "Surrey"],
+                          "value": [13.9, 16.3, 16.9, 15.1]})
+    rows = []
+    for i, p in enumerate(range(2017, 2026)):
+        rows += [(joint, p, 10 + i * 0.5), ("Neighbour average", p, 15.3), ("Outer London", p, 14.6),
+                 ("England", p, 15.2)]
+    series = pd.DataFrame(rows, columns=["series", "period", "value"])
+    made = {
+        # the higher reference line's label runs right of its line, past the bars
+        "bars": charts.benchmark_bars(frame, highlight=joint, indicator=CASELOAD, neighbour_mean=16.9, england=15.2,
+                                      title=f"{joint}'s average caseload is lower than its neighbours' average"),
+        "series": charts.time_series(series, highlight=joint, indicator=CASELOAD,
+                                     title=f"{joint}'s average caseload has risen over the three years to "
+                                           "30 September 2025"),
+        "monthly": charts.monthly_trend(monthly_frame(), rolling=12, label="Contacts received", target=320),
+    }
+    for name, chart in made.items():
+        fig = chart.figure
+        texts = rendered_texts(fig)
+        width, height = fig.bbox.width, fig.bbox.height
+        for text, box in texts:
+            assert box.x0 >= -0.5 and box.x1 <= width + 0.5 and box.y0 >= -0.5 and box.y1 <= height + 0.5, \
+                f"{name}: {text!r} is cut off at the figure's edge ({box})"
+        title = fig._suptitle.get_window_extent()
+        assert title.x0 < 0.02 * width  # on the figure's left edge
+        for text, box in texts:
+            if text != fig._suptitle.get_text():
+                assert not overlap(title, box), f"{name}: the title runs into {text!r}"
+        # end labels and tick labels keep clear of each other
+        labels = [(t, b) for t, b in texts if t != fig._suptitle.get_text()]
+        for i, (a_text, a) in enumerate(labels):
+            for b_text, b in labels[i + 1:]:
+                assert not overlap(a, b, tolerance=1.0), f"{name}: {a_text!r} runs into {b_text!r}"
+    # a two-line area name keeps both its lines in the bar chart's margin
+    assert joint in [t.get_text() for t in made["bars"].ax.get_yticklabels()]
+    # crowded period labels are thinned, the latest always kept, every tick mark kept
+    ticks = [t.get_text() for t in made["series"].ax.get_xticklabels()]
+    assert len(ticks) == 9 and ticks[-1] == "Sep\n2025"
+
+
+def test_charts_on_the_callers_axes_keep_the_callers_layout(neighbours):
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(12, 4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    engine = fig.get_layout_engine()
+    before = left.get_position().bounds, right.get_position().bounds
+    charts.benchmark_bars(neighbours, highlight="Devon", indicator=CASELOAD, ax=left)
+    chart = charts.time_series(series_frame(), highlight="Devon", indicator=CASELOAD, ax=right)
+    assert fig.get_layout_engine() is engine
+    assert (left.get_position().bounds, right.get_position().bounds) == before
+    assert fig._suptitle is None and right.get_title(loc="left").startswith("Devon's")
+    assert {"Devon 15.8", "England 15.3"} <= set(texts(right))  # end labels drawn on the given axes
+    assert chart.to_png(72).startswith(b"\x89PNG")

@@ -38,8 +38,20 @@ import yaml
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.text import Annotation, Text
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+try:  # matplotlib 3.10 and later
+    from matplotlib.ft2font import Kerning, LoadFlags
+except ImportError:  # pragma: no cover - older matplotlib
+    from types import SimpleNamespace
+
+    from matplotlib import ft2font as _ft2font
+
+    LoadFlags = SimpleNamespace(NO_HINTING=_ft2font.LOAD_NO_HINTING)
+    Kerning = SimpleNamespace(UNFITTED=_ft2font.KERNING_UNFITTED)
 
 from .errors import ConfigError, ParameterError
 from .indicators import STATUS_WORDS, Indicator, UNITS
@@ -279,15 +291,11 @@ class Chart:
         return self._save(format="png", dpi=dpi or house_style().figure["png_dpi"])
 
     def _save(self, **kwargs) -> bytes:
+        # Figures the chart functions make have no layout engine (see
+        # _layout), so this draws once and gives the same bytes every time.
         buf = io.BytesIO()
         with mpl.rc_context(house_style().rc):
             self.figure.savefig(buf, **kwargs)
-        # Direct labels placed in data coordinates move a fraction of a point
-        # each time constrained layout resizes the axes. Keeping the first
-        # layout makes every later SVG and PNG of the chart identical (and
-        # skips a layout pass). Only for figures the chart functions made.
-        if getattr(self.figure, "_scrutiny_owned", False):
-            self.figure.set_layout_engine("none")
         return buf.getvalue()
 
     # -- markup ------------------------------------------------------------
@@ -502,86 +510,488 @@ def _new_axes(ax: Axes | None, height_cm: float | None = None) -> tuple[Figure, 
     """The figure and axes to draw on; ``owns`` is True when we made them.
 
     Figures are made with ``matplotlib.figure.Figure`` rather than pyplot so a
-    notebook shows the chart once (through :class:`Chart`), not twice.
+    notebook shows the chart once (through :class:`Chart`), not twice. They
+    have no layout engine: :func:`_layout` places the axes once, from the text
+    around them, so saving draws the figure exactly once.
     """
     if ax is not None:
         return ax.figure, ax, False
     style = house_style()
     with mpl.rc_context(style.rc):  # spines and tick fonts are fixed when the axes are made
-        fig = Figure(figsize=style.size(height_cm), layout="constrained")
-        fig._scrutiny_owned = True  # see Chart._save: the layout is fixed after the first render
-        fig.get_layout_engine().set(w_pad=4 / 72, h_pad=4 / 72, hspace=0.02, wspace=0.02)
-        ax = fig.add_subplot()
+        fig = Figure(figsize=style.size(height_cm), layout="none")
+        ax = fig.add_axes((0.1, 0.1, 0.8, 0.8))  # moved by _layout
     return fig, ax, True
 
 
-def _set_title(fig: Figure, ax: Axes, title: str, owns: bool) -> None:
-    style = house_style()
-    # bold DejaVu Sans averages about 0.62 em a character
-    width_pt = style.figure["width_cm"] * CM * 72 if owns else ax.get_position().width * fig.get_figwidth() * 72
-    wrapped = textwrap.fill(title, width=max(20, int(width_pt / (0.62 * style.font["title_pt"]))))
-    if owns:
-        # on the figure's left edge, not the axes': long area names push the axes right
-        fig.suptitle(wrapped, x=0.01, ha="left", fontsize=style.font["title_pt"], fontweight="bold")
+# --------------------------------------------------------------------------- layout
+#
+# A chart function draws everything, then calls _layout. For a figure it made,
+# _layout measures the text that will surround the axes (title, tick labels,
+# axis labels, direct labels) from the font's metrics, and places the axes so
+# all of it fits inside the figure. Nothing is drawn to measure it, and no
+# layout engine runs at save time.
+
+_EDGE_PT = 4.0       # clear space inside the figure's edges
+_TITLE_GAP_PT = 8.0  # between the title and the highest text of the axes
+# Rendered text (hinted at the output resolution) runs up to about 3% wider
+# than the font's outline metrics measured here.
+_WIDTH_SLACK = 1.03
+
+
+@lru_cache(maxsize=16)
+def _font_path(family: tuple[str, ...], bold: bool, italic: bool) -> str:
+    """The font file text in the house style is drawn with (found as the
+    style's rc parameters find it: the first of its families installed)."""
+    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": list(family)}):
+        return findfont(FontProperties(weight="bold" if bold else "normal",
+                                       style="italic" if italic else "normal"))
+
+
+@lru_cache(maxsize=16)
+def _font_heights(path: str) -> tuple[float, float, float]:
+    """(ascent, descent, line gap) in em, as matplotlib lays out lines of text."""
+    font = get_font(path)
+    units = font.get_sfnt_table("head")["unitsPerEm"]
+    for table, gap, ascent, descent in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                                        ("hhea", "lineGap", "ascent", "descent")):
+        metrics = font.get_sfnt_table(table)
+        if metrics is not None:
+            return metrics[ascent] / units, -metrics[descent] / units, metrics[gap] / units
+    return 0.76, 0.24, 0.2
+
+
+@lru_cache(maxsize=2048)
+def _glyph(path: str, char: str) -> tuple[int, float]:
+    """(glyph index, unhinted advance in em) of one character."""
+    font = get_font(path)
+    font.set_size(100, 72)
+    glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
+    return font.get_char_index(ord(char)), glyph.linearHoriAdvance / 65536 / 100
+
+
+@lru_cache(maxsize=4096)
+def _kerning(path: str, left: int, right: int) -> float:
+    font = get_font(path)
+    font.set_size(100, 72)
+    return font.get_kerning(left, right, Kerning.UNFITTED) / 64 / 100
+
+
+@lru_cache(maxsize=8192)
+def _line_em(line: str, path: str) -> float:
+    """Width of one line of text in em: glyph advances plus kerning."""
+    total, previous = 0.0, None
+    for char in line:
+        index, advance = _glyph(path, char)
+        if previous is not None:
+            total += _kerning(path, previous, index)
+        total += advance
+        previous = index
+    return total
+
+
+def _text_box(text: str, size: float, bold: bool = False, italic: bool = False, ha: str = "left",
+              va: str = "baseline", rotation: float = 0.0, linespacing=None,
+              pad: float = 0.0) -> tuple[float, float, float, float]:
+    """(left, right, bottom, top) of a text's box in points from its anchor,
+    as matplotlib would place it in the house font: lines as matplotlib
+    spaces them, the box aligned by ``ha`` and ``va`` after rotating (0 or
+    90 degrees), grown by ``pad`` points each side (a bbox patch). Measured
+    from the font's metrics, never by drawing; remembered."""
+    return _measured_box(tuple(house_style().font["family"]), text, float(size), bold, italic, ha, va,
+                         float(rotation), linespacing, float(pad))
+
+
+@lru_cache(maxsize=8192)
+def _measured_box(family: tuple[str, ...], text: str, size: float, bold: bool, italic: bool, ha: str, va: str,
+                  rotation: float, linespacing, pad: float) -> tuple[float, float, float, float]:
+    path = _font_path(family, bold, italic)
+    min_ascent, min_descent, line_gap = (m * size for m in _font_heights(path))
+    lines = text.split("\n")
+    width = max(_line_em(line, path) for line in lines) * size * _WIDTH_SLACK
+    if isinstance(linespacing, (int, float)):  # a fixed spacing: each line centred in its step
+        leading = (linespacing - 1) * (min_ascent + min_descent)
+        ascent, descent = min_ascent + leading / 2, min_descent + leading / 2
+    else:  # "normal": the font's line gap between lines
+        half_gap = line_gap / 2 if len(lines) > 1 else 0.0
+        ascent, descent = min_ascent + half_gap, min_descent + half_gap
+    height = len(lines) * (ascent + descent)
+    if abs(rotation % 180 - 90) < 1:  # on its side: the box turns, then is aligned
+        width, height = height, width
+    left = {"left": 0.0, "right": -width}.get(ha, -width / 2)
+    bottom = {"bottom": 0.0, "top": -height, "center": -height / 2, "baseline": -descent,
+              "center_baseline": -(height - (ascent / 2))}.get(va, -height / 2)
+    return left - pad, left + width + pad, bottom - pad, bottom + height + pad
+
+
+def _box_of(text: Text, **override) -> tuple[float, float, float, float]:
+    """:func:`_text_box` for a matplotlib Text, from its own properties."""
+    weight = text.get_fontweight()
+    bold = weight in ("bold", "heavy", "black", "extra bold", "semibold", "demibold", "demi") or \
+        (isinstance(weight, (int, float)) and weight >= 600)
+    patch = text.get_bbox_patch()
+    pad = 0.0
+    if patch is not None:
+        pad = getattr(patch.get_boxstyle(), "pad", 0.3) * text.get_fontsize() + patch.get_linewidth()
+    props = dict(size=float(text.get_fontsize()), bold=bold, italic=text.get_fontstyle() != "normal",
+                 ha=text.get_ha(), va=text.get_va(), rotation=float(text.get_rotation()),
+                 linespacing=text.get_linespacing(), pad=pad)
+    props.update(override)
+    return _text_box(text.get_text(), **props)
+
+
+def _fraction(ax: Axes, value: float, coords: str, axis: str) -> float | None:
+    """Where ``value`` in ``coords`` ("data" or "axes fraction") falls along
+    the axes, 0 to 1 from the left (x) or bottom (y)."""
+    if coords == "axes fraction":
+        return float(value)
+    if coords != "data":
+        return None
+    the_axis = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    if not isinstance(value, (int, float, np.number)):
+        value = the_axis.convert_units(value)  # dates
+    return (float(value) - low) / (high - low) if high != low else 0.5
+
+
+def _anchor(ax: Axes, text: Text) -> tuple[float, float, float, float] | None:
+    """(x fraction, y fraction, x offset pt, y offset pt) of a text drawn in
+    the axes, or None for one placed some other way."""
+    if isinstance(text, Annotation):
+        coords = text.xycoords
+        if isinstance(coords, str):
+            coords = (coords, coords)
+        if not (isinstance(coords, tuple) and all(isinstance(c, str) for c in coords)):
+            return None
+        if text.anncoords == "offset points":
+            (x, y), (dx, dy) = text.xy, text.xyann
+        elif text.anncoords == text.xycoords:
+            (x, y), (dx, dy) = text.xyann, (0.0, 0.0)
+        else:
+            return None
+        fx, fy = _fraction(ax, x, coords[0], "x"), _fraction(ax, y, coords[1], "y")
     else:
-        ax.set_title(wrapped, loc="left")
+        transform = text.get_transform()
+        x, y = text.get_position()
+        if transform == ax.transAxes:
+            fx, fy = float(x), float(y)
+        elif transform == ax.transData:
+            fx, fy = _fraction(ax, x, "data", "x"), _fraction(ax, y, "data", "y")
+        else:
+            return None
+        dx = dy = 0.0
+    if fx is None or fy is None:
+        return None
+    return fx, fy, float(dx), float(dy)
 
 
+def _tick_items(ax: Axes, axis: str) -> tuple[list, float]:
+    """Boxes of an axis's visible tick labels, as (fx, fy, left, right,
+    bottom, top), and how far beyond the spine they reach (points)."""
+    xaxis = axis == "x"
+    the_axis = ax.xaxis if xaxis else ax.yaxis
+    low, high = ax.get_xlim() if xaxis else ax.get_ylim()
+    the_axis.get_majorticklabels()  # formats the labels; draws nothing
+    locations = the_axis.get_majorticklocs()
+    ticks = the_axis.get_major_ticks(len(locations))
+    items, reach = [], 0.0
+    if not len(ticks) or not ticks[0].label1.get_visible():
+        return items, reach
+    tolerance = 1e-9 * max(abs(high - low), 1e-300)
+    for tick, location in zip(ticks, locations):
+        label = tick.label1
+        if not label.get_text() or not (min(low, high) - tolerance <= location <= max(low, high) + tolerance):
+            continue
+        offset = tick.get_pad() + tick.get_tick_padding()
+        f = (location - low) / (high - low)
+        left, right, bottom, top = _box_of(label)
+        if xaxis:  # hung below the spine
+            items.append((f, 0.0, left, right, -offset - (top - bottom), -offset))
+            reach = max(reach, offset + top - bottom)
+        else:  # to the left of the spine
+            items.append((0.0, f, -offset - (right - left), -offset, bottom, top))
+            reach = max(reach, offset + right - left)
+    return items, reach
 
 
-def _spread(positions: Sequence[float], gap: float, low: float | None = None,
+def _frame_items(ax: Axes) -> tuple[list, tuple | None]:
+    """The tick labels and the y axis label around the axes, each as (fx,
+    fy, left, right, bottom, top): an anchor in axes fractions and a box in
+    points from it; and the x axis label's, apart (see :func:`_place_xlabel`)."""
+    items, xlabel = [], None
+    for axis, tick_axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+        ticks, reach = _tick_items(ax, axis)
+        items += ticks
+        label = tick_axis.label
+        if not (label.get_visible() and label.get_text()):
+            continue
+        marks = tick_axis.get_major_ticks()
+        away = max(reach, marks[0].get_tick_padding() if marks else 0.0) + tick_axis.labelpad
+        if axis == "x":  # centred below the tick labels
+            left, right, bottom, top = _box_of(label, ha="center", va="top", rotation=0.0)
+            xlabel = (0.5, 0.0, left, right, -away - (top - bottom), -away)
+        else:  # turned on its side, left of the tick labels
+            left, right, bottom, top = _box_of(label, ha="center", va="center", rotation=90.0)
+            items.append((0.0, 0.5, -away - (right - left), -away, bottom, top))
+    return items, xlabel
+
+
+def _place_xlabel(ax: Axes, xlabel: tuple, left: float, right: float, width: float, plot_height: float) -> None:
+    """Keep the x axis label centred under the plot where it fits in the
+    figure, else move it sideways just enough to fit (a long measure name
+    under a plot pushed right by long area names)."""
+    _, _, start, end, _, top = xlabel
+    plot_width = width - left - right
+    centre = left + plot_width / 2
+    half = (end - start) / 2
+    moved = min(max(centre, _EDGE_PT + half), width - _EDGE_PT - half)
+    if abs(moved - centre) > 0.01:
+        # the label's height as matplotlib would place it: ``top`` below the spine
+        ax.xaxis.set_label_coords((moved - left) / plot_width, top / plot_height)
+
+
+def _text_items(ax: Axes, texts: Iterable[Text]) -> list[tuple[float, float, float, float, float, float]]:
+    """Texts drawn in the axes (annotations, labels) as (fx, fy, left, right,
+    bottom, top), like :func:`_frame_items`."""
+    items = []
+    for text in texts:
+        if not text.get_visible() or not text.get_text():
+            continue
+        anchor = _anchor(ax, text)
+        if anchor is None:
+            continue
+        fx, fy, dx, dy = anchor
+        left, right, bottom, top = _box_of(text)
+        items.append((fx, fy, left + dx, right + dx, bottom + dy, top + dy))
+    return items
+
+
+def _margins(spans: Iterable[tuple[float, float, float]], total: float, low_edge: float,
+             high_edge: float) -> tuple[float, float]:
+    """The smallest (low, high) margins in points that keep every span inside
+    ``low_edge`` .. ``total - high_edge``. A span is (fraction along the
+    axes, start, end), start and end in points from that fraction."""
+    spans = list(spans)
+    low, high = low_edge, high_edge
+    least = 0.3 * total  # however long the labels, the plot keeps some room
+    for _ in range(12):
+        moved = False
+        for f, start, end in spans:
+            size = total - low - high
+            at = low + f * size
+            if at + start < low_edge - 0.01 and f < 0.999:
+                low += min((low_edge - at - start) / (1 - f), max(size - least, 0))
+                moved = True
+            size = total - low - high
+            at = low + f * size
+            if at + end > total - high_edge + 0.01 and f > 0.001:
+                high += min((at + end - total + high_edge) / f, max(size - least, 0))
+                moved = True
+        if not moved:
+            break
+    return low, high
+
+
+def _wrap(text: str, width_pt: float, size: float, bold: bool = False) -> str:
+    """``text`` broken into lines at spaces, each line as many words as fit
+    in ``width_pt`` (a word longer than that gets a line of its own). Line
+    breaks in ``text`` count as spaces, as :func:`textwrap.fill` has them."""
+    space = _text_box(" ", size, bold)[1]
+    lines, line, used = [], [], 0.0
+    for word in text.split():
+        width = _text_box(word, size, bold)[1]
+        if line and used + space + width > width_pt:
+            lines.append(" ".join(line))
+            line, used = [], 0.0
+        used += (space if line else 0.0) + width
+        line.append(word)
+    lines.append(" ".join(line))
+    return "\n".join(lines)
+
+
+def _layout(fig: Figure, ax: Axes, owns: bool, title: str, *,
+            ends: Sequence[tuple[float, float, str, str, bool]] = (), end_pad: float = 6) -> None:
+    """Finish a chart: its title, the direct labels at the ends of its lines
+    (``ends``: see :func:`_end_labels`) and, for a figure the chart function
+    made, the position of its axes.
+
+    For a figure we made, the margins come from the text around the axes,
+    measured from the font: the title above (on the figure's left edge, so
+    long area names do not push it right), tick labels, axis labels and
+    labels drawn beyond the axes (reference lines, end labels). The figure has
+    no layout engine, so saving it draws it once and each save is the same.
+    On an ``ax=`` the caller passed, the caller owns the layout: the title
+    goes on the axes and nothing is moved.
+    """
+    style = house_style()
+    if not owns:
+        _end_labels(ax, list(ends), end_pad)
+        width_pt = ax.get_position().width * fig.get_figwidth() * 72
+        # bold DejaVu Sans averages about 0.62 em a character
+        ax.set_title(textwrap.fill(title, width=max(20, int(width_pt / (0.62 * style.font["title_pt"])))),
+                     loc="left")
+        return
+
+    width, height = fig.get_figwidth() * 72, fig.get_figheight() * 72
+    size = style.font["title_pt"]
+    title_x = 0.01 * width
+    wrapped = _wrap(title, width - title_x - _EDGE_PT, size, bold=True)
+    _, _, bottom, top = _text_box(wrapped, size, bold=True)
+    top_room = _EDGE_PT + (top - bottom) + _TITLE_GAP_PT
+    fig.suptitle(wrapped, x=0.01, y=1 - _EDGE_PT / height, ha="left", va="top", fontsize=size,
+                 fontweight="bold")
+
+    def vertical(items):
+        return _margins([(fy, b, t) for _, fy, _, _, b, t in items], height, _EDGE_PT, top_room)
+
+    def horizontal(items):
+        return _margins([(fx, a, b) for fx, _, a, b, _, _ in items], width, _EDGE_PT, _EDGE_PT)
+
+    measure = ax.xaxis.label
+    if measure.get_text():  # a measure name wider than the figure gets another line
+        start, end, _, _ = _box_of(measure)
+        if end - start > width - 2 * _EDGE_PT:
+            measure.set_text("\n".join(_wrap(line, width - 2 * _EDGE_PT, measure.get_fontsize())
+                                        for line in measure.get_text().split("\n")))
+    frame, xlabel = _frame_items(ax)
+    below = [xlabel] if xlabel else []  # in the height; placed across once the plot's width is known
+    texts = _text_items(ax, ax.texts)
+    low, high = vertical(frame + below + texts)
+    if ends:
+        # end labels sit in data units, spaced for the plot's height; should
+        # they reach above the plot and so shrink it, they are spaced again
+        labels: list[Annotation] = []
+        for _ in range(3):
+            for label in labels:
+                label.remove()
+            placed_for = height - low - high
+            labels = _end_labels(ax, list(ends), end_pad, height_pt=placed_for)
+            low, high = vertical(frame + below + texts + _text_items(ax, labels))
+            if abs(height - low - high - placed_for) < 0.5:
+                break
+        texts += _text_items(ax, labels)
+    left, right = horizontal(frame + texts)
+    if _thin_tick_labels(ax, width - left - right):
+        left, right = horizontal(_frame_items(ax)[0] + texts)
+    if xlabel:
+        _place_xlabel(ax, xlabel, left, right, width, height - low - high)
+    ax.set_position((left / width, low / height, (width - left - right) / width, (height - low - high) / height))
+
+
+def _thin_tick_labels(ax: Axes, plot_width: float) -> bool:
+    """Blank every second (third, ...) label of a fixed set of x tick labels
+    (periods, months) when they would run into each other across
+    ``plot_width`` points, keeping the last. True if any were blanked."""
+    if not isinstance(ax.xaxis.get_major_locator(), FixedLocator):
+        return False  # a locator that chooses its own ticks spaces them
+    low, high = ax.get_xlim()
+    texts = [t.get_text() for t in ax.xaxis.get_majorticklabels()]
+    ticks = [(loc, text) for loc, text in zip(ax.xaxis.get_majorticklocs(), texts)
+             if min(low, high) <= loc <= max(low, high)]
+    if len(ticks) < 3:
+        return False
+    size = float(ax.xaxis.get_major_ticks()[0].label1.get_fontsize())
+    gap = 0.5 * size  # clear space between neighbouring labels
+    at = [(loc - low) / (high - low) * plot_width for loc, _ in ticks]
+    half = [(lambda b: (b[1] - b[0]) / 2)(_text_box(text, size, ha="center")) for _, text in ticks]
+    n = len(ticks)
+    for step in range(1, n):
+        kept = list(range(n - 1, -1, -step))[::-1]
+        if all(abs(at[j] - at[i]) >= half[i] + half[j] + gap for i, j in zip(kept, kept[1:])):
+            break
+    if step == 1:
+        return False
+    shown = set(kept)
+    ax.set_xticks([loc for loc, _ in ticks], [text if i in shown else "" for i, (_, text) in enumerate(ticks)])
+    return True
+
+
+def _spread(positions: Sequence[float], gap, low: float | None = None,
             high: float | None = None) -> list[float]:
     """Move label positions apart so neighbours are at least ``gap`` apart,
-    keeping their order and staying as close to where they were as it can."""
+    keeping their order and staying as close to where they were as it can.
+
+    ``gap`` is one distance, or one per label (its height): two neighbours
+    are then kept the mean of their two gaps apart."""
     if not len(positions):
         return []
     order = np.argsort(positions, kind="stable")
+    sizes = np.broadcast_to(np.asarray(gap, dtype=float), (len(positions),))[order]
+    steps = (sizes[1:] + sizes[:-1]) / 2  # steps[i - 1]: between sorted labels i - 1 and i
     ys = np.asarray(positions, dtype=float)[order].copy()
     for i in range(1, len(ys)):
-        ys[i] = max(ys[i], ys[i - 1] + gap)
+        ys[i] = max(ys[i], ys[i - 1] + steps[i - 1])
     # centre each pushed cluster on the positions it came from
     wanted = np.asarray(positions, dtype=float)[order]
     shift = (wanted - ys).mean()
     if shift < 0:
         ys += shift
         for i in range(1, len(ys)):
-            ys[i] = max(ys[i], ys[i - 1] + gap)
+            ys[i] = max(ys[i], ys[i - 1] + steps[i - 1])
     if high is not None and ys[-1] > high:
         ys[-1] = high
         for i in range(len(ys) - 2, -1, -1):
-            ys[i] = min(ys[i], ys[i + 1] - gap)
+            ys[i] = min(ys[i], ys[i + 1] - steps[i])
     if low is not None and ys[0] < low:
         ys[0] = low
         for i in range(1, len(ys)):
-            ys[i] = max(ys[i], ys[i - 1] + gap)
+            ys[i] = max(ys[i], ys[i - 1] + steps[i - 1])
     out = np.empty_like(ys)
     out[order] = ys
     return out.tolist()
 
 
-def _points_in_data_y(ax: Axes, points: float) -> float:
-    """How many y-axis data units ``points`` of text height take, estimated
-    before layout (constrained layout shrinks axes a little, hence 0.8)."""
+def _points_in_data_y(ax: Axes, points: float, height_pt: float | None = None) -> float:
+    """How many y-axis data units ``points`` of text height take on axes
+    ``height_pt`` points high (default: estimated from an axes someone else
+    lays out, which their layout may shrink a little, hence 0.8)."""
     low, high = ax.get_ylim()
-    height_pt = ax.figure.get_figheight() * 72 * ax.get_position().height * 0.8
+    if height_pt is None:
+        height_pt = ax.figure.get_figheight() * 72 * ax.get_position().height * 0.8
     return abs(high - low) * points / max(height_pt, 1)
 
 
-def _end_labels(ax: Axes, items: list[tuple[float, float, str, str, bool]], pad_pt: float = 6) -> None:
-    """Direct labels at the right-hand end of lines.
+def _end_labels(ax: Axes, items: list[tuple[float, float, str, str, bool]], pad_pt: float = 6,
+                height_pt: float | None = None) -> list[Annotation]:
+    """Direct labels at the right-hand end of lines, kept apart by their
+    heights (a two-line label takes two lines' room).
 
-    ``items`` holds (x, y, text, colour, bold) for each line's last point.
+    ``items`` holds (x, y, text, colour, bold) for each line's last point;
+    ``height_pt`` is the axes' height when known (see :func:`_layout`).
+    Only labels that could touch are moved apart: a line ending months
+    before the others keeps its label by its last point.
     """
     style = house_style()
     if not items:
-        return
-    gap = _points_in_data_y(ax, style.font["small_pt"] * 1.3)
+        return []
+    small = style.font["small_pt"]
+    one_line = _points_in_data_y(ax, small * 1.3, height_pt)
+    # each label's room: one line's, plus the height of any further lines
+    boxes = [_text_box(text, small, bold=bold) for _, _, text, _, bold in items]
+    line_pt = (lambda b: b[3] - b[2])(_text_box("x", small))
+    heights = [one_line + _points_in_data_y(ax, (b[3] - b[2]) - line_pt, height_pt) for b in boxes]
+    # where each label runs across, in points on a plot narrower than any
+    # this figure will have (so labels that might touch count as touching)
+    across = 0.6 * ax.figure.bbox.width * 72 / ax.figure.dpi
+    runs = [(_fraction(ax, x, "data", "x") * across + pad_pt, _fraction(ax, x, "data", "x") * across + pad_pt + b[1])
+            for (x, *_), b in zip(items, boxes)]
+    groups: list[list[int]] = []
+    for i in sorted(range(len(items)), key=lambda i: runs[i][0]):
+        if groups and runs[i][0] < max(runs[j][1] for j in groups[-1]):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
     low, high = ax.get_ylim()
-    ys = _spread([i[1] for i in items], gap, low, high + gap)
-    for (x, y, text, colour, bold), y_label in zip(items, ys):
-        ax.annotate(text, xy=(x, y_label), xytext=(pad_pt, 0), textcoords="offset points",
-                    va="center", ha="left", fontsize=style.font["small_pt"], color=colour,
-                    fontweight="bold" if bold else "normal", annotation_clip=False)
+    ys = [0.0] * len(items)
+    for group in groups:
+        # the lowest label sits on the x axis at most, not across its tick labels
+        spread = _spread([items[i][1] for i in group], [heights[i] for i in group],
+                         low + min(heights[i] for i in group) / 2.6, high + one_line)
+        for i, y in zip(group, spread):
+            ys[i] = y
+    return [ax.annotate(text, xy=(x, y_label), xytext=(pad_pt, 0), textcoords="offset points",
+                        va="center", ha="left", fontsize=small, color=colour,
+                        fontweight="bold" if bold else "normal", annotation_clip=False)
+            for (x, y, text, colour, bold), y_label in zip(items, ys)]
 
 
 def _series_role(name: str, highlight: str, roles: Mapping[str, str] | None) -> str:
@@ -693,17 +1103,21 @@ def benchmark_bars(data: pd.DataFrame, *, value: str = "value", label: str = "ar
         palette = {a: style.colour("council") if a == highlight else style.colour("neighbours") for a in order}
         # plain barh: the same bars as seaborn's barplot at a fraction of the
         # cost, which matters with a chart per indicator in every pack
+        # one row per area; a name on two lines (a joint return) gets a
+        # quarter row more room each side so it clears its neighbours' names
+        half = [0.5 + 0.25 * area.count("\n") for area in order]
+        rows = np.concatenate([[0.0], np.cumsum(np.add(half[:-1], half[1:]))]) if order else np.array([])
+        position = dict(zip(order, rows))
         if len(drawn):
-            position = {a: i for i, a in enumerate(order)}
             ax.barh([position[a] for a in drawn["area"]], drawn["value"], height=0.72,
                     color=[palette[a] for a in drawn["area"]], linewidth=0)
-        ax.set_yticks(range(len(order)), order)
-        ax.set_ylim(len(order) - 0.5, -0.5)
+        ax.set_yticks(rows, order)
+        ax.set_ylim(rows[-1] + half[-1], -half[0])
         references = [v for v in (neighbour_mean, england) if not _isnan(v)]
         _zero_based(ax, list(drawn["value"]) + references, head=1.14, axis="x")
 
         small = style.font["small_pt"]
-        for y, row in enumerate(frame.set_index("area").loc[order].itertuples()):
+        for y, row in zip(rows, frame.set_index("area").loc[order].itertuples()):
             is_council = row.Index == highlight
             if _isnan(row.value):
                 word = STATUS_WORDS.get(row.status, f"not published ({row.status})")
@@ -733,7 +1147,7 @@ def benchmark_bars(data: pd.DataFrame, *, value: str = "value", label: str = "ar
 
         council_value = frame.loc[frame["area"] == highlight, "value"].iloc[0]
         title = title or finding_title(highlight, indicator, council_value, neighbour_mean)
-        _set_title(fig, ax, title, owns)
+        _layout(fig, ax, owns, title)
 
     value_col = _measure_label(indicator)
     table = pd.DataFrame({
@@ -870,14 +1284,13 @@ def time_series(data: pd.DataFrame, *, period: str = "period", value: str = "val
             role = role_of[name]
             colour = style.colour("muted_text") if role == "other" else style.colour(role)
             ends.append((x_end, y_end, f"{name} {_short(indicator, y_end)}", colour, role == "council"))
-        _end_labels(ax, ends)
 
         council = wide[highlight]
         known = council.dropna()
         if title is None:
             title = (trend_title(highlight, indicator, known.iloc[0], known.iloc[-1], int(known.index[0]))
                      if len(known) > 1 else f"{indicator.label}: {highlight}")
-        _set_title(fig, ax, title, owns)
+        _layout(fig, ax, owns, title, ends=ends)
 
     table = wide[names].reset_index().melt(id_vars="period", var_name="Series", value_name="value")
     table.insert(0, "Period", [indicator.period_label(p) for p in table["period"]])
@@ -1003,13 +1416,17 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
                         ha="right", va="bottom", fontsize=style.font["small_pt"], color=style.colour("muted_text"))
         ax.scatter([subject["denominator"]], [subject["rate"]], s=80, color=style.colour("council"),
                    edgecolor="white", linewidth=1.2, zorder=6)
-        ax.annotate(f"{highlight} {_short(indicator, subject['rate'])}", xy=(subject["denominator"], subject["rate"]),
-                    xytext=(8, 8), textcoords="offset points", fontsize=style.font["small_pt"], fontweight="bold",
-                    color=style.colour("council"), zorder=7,
+        label = f"{highlight} {_short(indicator, subject['rate'])}"
+        x_top = max(frame["denominator"].max(), 1) * 1.06
+        ha, dx = _label_side(label, subject["denominator"] / x_top,
+                             _funnel_plot_width(fig, ax, owns, indicator, centre, centre_name))
+        ax.annotate(label, xy=(subject["denominator"], subject["rate"]), xytext=(dx, 8),
+                    textcoords="offset points", ha=ha,
+                    fontsize=style.font["small_pt"], fontweight="bold", color=style.colour("council"), zorder=7,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
 
         ax.set_ylim(bottom, top)
-        ax.set_xlim(0, max(frame["denominator"].max(), 1) * 1.06)
+        ax.set_xlim(0, x_top)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_xlabel(denominator_label)
         ax.set_ylabel(_axis_label(indicator))
@@ -1019,10 +1436,8 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
                 (x_end, float(np.interp(x_end, d, lim["upper998"])), "99.8% limits", style.colour("funnel_998"), False),
                 (x_end, centre, f"{centre_name} {_short(indicator, centre)}", style.colour("england"), True)]
         ends = [e for e in ends if bottom <= e[1] <= top]
-        _end_labels(ax, ends, pad_pt=4)
-
         title = title or _funnel_title(highlight, indicator, subject["position"])
-        _set_title(fig, ax, title, owns)
+        _layout(fig, ax, owns, title, ends=ends, end_pad=4)
 
     value_col = _measure_label(indicator)
     table = frame.sort_values("rate", ascending=False)[["area", "numerator", "denominator", "rate", "position"]]
@@ -1031,6 +1446,35 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
     return Chart(fig, ax, title, alt, table.reset_index(drop=True),
                  caption or default_caption(indicator, period), "funnel",
                  formats={"Numerator": 0, "Denominator": 0, value_col: indicator.decimals})
+
+
+def _funnel_plot_width(fig: Figure, ax: Axes, owns: bool, indicator: Indicator, centre: float,
+                       centre_name: str) -> float:
+    """The funnel plot's width in points: the caller's axes', or for a figure
+    we make, the figure's less room for the axis on the left and the limit
+    labels on the right."""
+    if not owns:
+        return ax.get_position().width * fig.get_figwidth() * 72
+    small = house_style().font["small_pt"]
+    ends = max(_text_box(text, small, bold=bold)[1] for text, bold in (
+        ("99.8% limits", False), (f"{centre_name} {_short(indicator, centre)}", True)))
+    return fig.get_figwidth() * 72 - 55 - ends - 8
+
+
+def _label_side(text: str, fx: float, plot_width: float, gap: float = 8) -> tuple[str, float]:
+    """(ha, x offset in points) for a bold label by a point ``fx`` of the
+    way across a plot: right of the point where it fits in the plot, else
+    left of it, else centred over it; where none fits, the side with most
+    room."""
+    width = _text_box(text, house_style().font["small_pt"], bold=True)[1] + 4  # its backing box too
+    at = fx * plot_width
+    sides = [("left", gap, at + gap, at + gap + width), ("right", -gap, at - gap - width, at - gap),
+             ("center", 0.0, at - width / 2, at + width / 2)]
+    for ha, dx, start, end in sides:
+        if start >= 0 and end <= plot_width:
+            return ha, dx
+    ha, dx, _, _ = min(sides, key=lambda side: max(-side[2], 0) + max(side[3] - plot_width, 0))
+    return ha, dx
 
 
 def _funnel_position(row) -> str:
@@ -1150,7 +1594,7 @@ def position_strip(data: pd.DataFrame, *, value: str = "value", label: str = "ar
             note = f"Band A is the best quarter of councils (the {direction} figures)"
         ax.set_xlabel(f"{_measure_label(indicator)}\n{note}")
         title = title or _strip_title(highlight, indicator, council["band"])
-        _set_title(fig, ax, title, owns)
+        _layout(fig, ax, owns, title)
 
     value_col = _measure_label(indicator)
     table = frame.sort_values("value", ascending=indicator.polarity == "lower_is_better")
@@ -1257,7 +1701,7 @@ def at_a_glance(rows: pd.DataFrame, *, council: str, catalogue=None, ncols: int 
     margin, gap, top_block, panel_h = 0.2, 0.6, 2.2, 5.5
     panel_w = (width - 2 * margin - gap * (ncols - 1)) / ncols
     height = top_block + nrows * panel_h + 0.1
-    fig = Figure(figsize=(width * CM, height * CM))
+    fig = Figure(figsize=(width * CM, height * CM), layout="none")
 
     def box(x_cm, y_top_cm, w_cm, h_cm):  # centimetres from the top left -> figure fraction
         return [x_cm / width, 1 - (y_top_cm + h_cm) / height, w_cm / width, h_cm / height]
@@ -1474,10 +1918,9 @@ def monthly_trend(data: pd.DataFrame, *, month: str = "month", value: str = "val
         ax.set_xlim(frame["month"].iloc[0] - pd.Timedelta(days=12), frame["month"].iloc[-1] + pd.Timedelta(days=12))
         ax.grid(axis="y")
         ax.set_ylabel(_axis_label(ind) if indicator is not None else "")
-        _end_labels(ax, ends)
         if title is None:
             title = _monthly_title(area, ind, frame, main)
-        _set_title(fig, ax, title, owns)
+        _layout(fig, ax, owns, title, ends=ends)
 
     value_col = ind.label if indicator is None else _measure_label(ind)
     table = pd.DataFrame({"Month": frame["month"].dt.strftime("%b %Y"), value_col: frame["value"]})
@@ -1602,9 +2045,8 @@ def seasonality_chart(data: pd.DataFrame, *, month: str = "month", value: str = 
             _zero_based(ax, frame["value"], head=1.15)
         ax.grid(axis="y")
         ax.set_ylabel(_axis_label(ind) if indicator is not None else "")
-        _end_labels(ax, ends)
         title = title or _seasonal_title(area, ind, frame, latest_year, year_names)
-        _set_title(fig, ax, title, owns)
+        _layout(fig, ax, owns, title, ends=ends)
 
     value_col = ind.label if indicator is None else _measure_label(ind)
     wide = frame.pivot_table(index="position", columns="year", values="value", aggfunc="first", dropna=False)
