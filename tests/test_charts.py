@@ -71,7 +71,7 @@ def test_house_style_reads_packaged_file_and_sets_theme():
     assert style.figure["width_cm"] == 16
     assert style.font["base_pt"] >= 9 and style.font["small_pt"] >= 9
     assert matplotlib.rcParams["axes.spines.top"] is False
-    assert matplotlib.rcParams["svg.fonttype"] == "path"
+    assert matplotlib.rcParams["svg.fonttype"] == "none"  # SVG labels as text
 
 
 def test_style_file_overrides_and_rejects_unknown_keys(tmp_path):
@@ -198,8 +198,8 @@ def test_html_escapes_names_and_carries_alt_caption_and_table(neighbours):
     assert "<script>" not in markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
     assert markup.startswith('<figure class="chart chart-benchmark-bars">')
-    assert 'src="data:image/png;base64,' in markup  # the house style embeds PNG
-    assert 'src="data:image/svg+xml;base64,' in chart.to_html(image="svg")
+    assert 'src="data:image/svg+xml;base64,' in markup  # the house style embeds SVG
+    assert 'src="data:image/png;base64,' in chart.to_html(image="png")
     assert f'alt="{charts.html.escape(chart.alt_text)}"' in markup
     assert "<figcaption><p class=\"chart-caption\">Source: &lt;b&gt;test&lt;/b&gt; &amp; co</p>" in markup
     assert "<details><summary>Data behind this chart</summary><table" in markup
@@ -214,12 +214,26 @@ def test_html_escapes_names_and_carries_alt_caption_and_table(neighbours):
         chart.to_html(image="gif")
 
 
-def test_svg_has_no_font_dependency_and_png_is_png(neighbours):
+def test_svg_labels_are_text_or_outlines_and_png_is_png(neighbours, tmp_path):
     chart = charts.benchmark_bars(neighbours, highlight="Devon", indicator=CASELOAD)
     svg = chart.to_svg().decode()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
-    assert "<text" not in svg  # glyphs are outlines: same look in browser and WeasyPrint
+    # labels are text, in the house font with a fallback, anchored as drawn
+    assert ">Devon</text>" in svg and "font-family: 'DejaVu Sans', 'Arial'" in svg
+    assert "text-anchor: end" in svg  # the area names end at the axis whatever the font
     assert 'width="453.' in svg  # 16 cm in points
+    outlines = tmp_path / "outlines.yml"
+    outlines.write_text("figure:\n  svg_text: outlines\n")
+    try:
+        charts.apply_house_style(outlines)
+        drawn = charts.benchmark_bars(neighbours, highlight="Devon", indicator=CASELOAD).to_svg().decode()
+        assert "<text" not in drawn  # glyph outlines: the exact shapes, whatever fonts a reader has
+    finally:
+        charts.apply_house_style()
+    bad = tmp_path / "bad.yml"
+    bad.write_text("figure:\n  svg_text: paths\n")
+    with pytest.raises(ConfigError, match="figure.svg_text.*'text' or 'outlines'"):
+        charts.apply_house_style(bad)
     assert chart.to_png(72).startswith(b"\x89PNG")
     assert chart.to_svg() == chart.to_svg()  # reproducible
 

@@ -108,13 +108,18 @@ def _image_format(v):
     return None if v in ("png", "svg") else "must be 'png' or 'svg'"
 
 
+def _svg_text(v):
+    return None if v in ("text", "outlines") else "must be 'text' or 'outlines'"
+
+
 def _font_list(v):
     ok = isinstance(v, list) and v and all(isinstance(x, str) for x in v)
     return None if ok else "must be a list of font family names"
 
 
 _SCHEMA: dict[str, dict[str, Callable]] = {
-    "figure": {"width_cm": _positive, "height_cm": _positive, "png_dpi": _positive, "image": _image_format},
+    "figure": {"width_cm": _positive, "height_cm": _positive, "png_dpi": _positive, "image": _image_format,
+               "svg_text": _svg_text},
     "font": {"family": _font_list, "base_pt": _positive, "small_pt": _positive, "title_pt": _positive,
              "big_number_pt": _positive},
     "colours": {k: _colour for k in (
@@ -176,9 +181,12 @@ class HouseStyle:
                                              "#E69F00", "#56B4E9", "#CC79A7"]),
             "lines.solid_capstyle": "butt",
             "figure.dpi": 100, "savefig.dpi": self.figure["png_dpi"],
-            # Text as outlines: the PDF shows exactly the glyphs drawn here,
-            # whatever fonts WeasyPrint or the browser has.
-            "svg.fonttype": "path", "svg.hashsalt": "scrutiny-packs", "pdf.fonttype": 42,
+            # SVG text as text (figure.svg_text: text): crisp, searchable and
+            # selectable in the PDF, and quick to write and to print; a
+            # reader without DejaVu Sans sees Arial, aligned as drawn (the
+            # SVG anchors each label). "outlines" stores glyph shapes instead.
+            "svg.fonttype": "none" if self.figure.get("svg_text", "text") == "text" else "path",
+            "svg.hashsalt": "scrutiny-packs", "pdf.fonttype": 42,
             "axes.unicode_minus": True,
         })
         return rc
@@ -282,8 +290,8 @@ class Chart:
 
     # -- bytes -------------------------------------------------------------
     def to_svg(self) -> bytes:
-        """The chart as SVG, text drawn as outlines so it looks the same in
-        every browser and in WeasyPrint's PDF."""
+        """The chart as SVG: text as text, or as outlines when the house
+        style's ``figure.svg_text`` is ``outlines``."""
         return self._save(format="svg", metadata={"Date": None})
 
     def to_png(self, dpi: int | None = None) -> bytes:
