@@ -1,15 +1,16 @@
 """Chart build and render times (house style), printed, not asserted.
 
-Each chart kind a pack draws is built, turned into the pack's markup (PNG
-at the house resolution, alt text, data table) and closed, as the section
-code does; the figure is the median CPU time of several rounds, in ms.
+Each chart kind a pack draws is built, turned into the pack's markup (the
+image in the house style's format, alt text, data table) and closed, as the
+section code does; the figure is the median CPU time of several rounds, in ms.
 
     .venv/bin/python benchmarks/bench_charts.py
-    .venv/bin/python benchmarks/bench_charts.py --against HEAD~3   # before/after, side by side
+    .venv/bin/python benchmarks/bench_charts.py --against HEAD~3 --image png   # before/after
 
-``--against REV`` loads ``src/helpers/charts.py`` as it was at git revision
-REV next to the working copy and times both, round by round in turn, so a
-busy machine slows both alike.
+``--against REV`` loads ``src/helpers/charts.py`` and its ``chart_style.yml``
+as they were at git revision REV next to the working copy and times both,
+round by round in turn, so a busy machine slows both alike. ``--image``
+makes both embed the same format (else each uses its own house style's).
 """
 
 from __future__ import annotations
@@ -33,17 +34,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def charts_at(revision: str):
-    """helpers.charts as it was at a git revision, loaded as its own module."""
-    source = subprocess.run(["git", "show", f"{revision}:src/helpers/charts.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "charts_then.py"
-    path.write_text(source, encoding="utf-8")
+    """helpers.charts (and its house style file) as at a git revision, loaded
+    as a module of its own."""
+    folder = Path(tempfile.mkdtemp())
+    for name in ("charts.py", "chart_style.yml"):
+        source = subprocess.run(["git", "show", f"{revision}:src/helpers/{name}"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout
+        (folder / name).write_text(source, encoding="utf-8")
     name = "helpers._charts_then"
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(name, folder / "charts.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    module.STYLE_FILE = charts.STYLE_FILE  # the packaged style, not one beside the copy
     return module
 
 
@@ -104,11 +106,11 @@ def builders(m, d) -> dict:
     }
 
 
-def once(build) -> float:
+def once(build, image: str | None = None) -> float:
     """CPU seconds to build a chart, make its pack markup and close it."""
     start = time.process_time()
     chart = build()
-    chart.to_html()
+    chart.to_html(image=image)
     chart.close()
     return time.process_time() - start
 
@@ -116,6 +118,7 @@ def once(build) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--against", metavar="REV", help="also time charts.py at this git revision")
+    parser.add_argument("--image", choices=("png", "svg"), help="embed this format (default: the house style's)")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     d = inputs()
@@ -126,11 +129,12 @@ def main() -> None:
     times: dict[tuple[str, str], list[float]] = {}
     for kind in kinds["now"]:
         for name in modules:
-            once(kinds[name][kind])  # warm: fonts, caches
+            once(kinds[name][kind], args.image)  # warm: fonts, caches
         for _ in range(args.rounds):
             for name in modules:  # in turn, so a busy machine slows each alike
-                times.setdefault((name, kind), []).append(once(kinds[name][kind]))
-    head = f"{'chart (build + PNG markup + close)':<36}" + "".join(f"{name:>16}" for name in modules)
+                times.setdefault((name, kind), []).append(once(kinds[name][kind], args.image))
+    image = args.image or charts.house_style().figure.get("image", "png")
+    head = f"{f'chart (build + {image} markup + close)':<36}" + "".join(f"{name:>16}" for name in modules)
     print(head + ("          change" if len(modules) > 1 else ""))
     for kind in kinds["now"]:
         medians = [statistics.median(times[(name, kind)]) * 1000 for name in modules]
