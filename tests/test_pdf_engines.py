@@ -17,6 +17,7 @@ import pytest
 from helpers import pdf as chromium_pdf
 from helpers.errors import ParameterError
 from helpers.render import pdf_engine, write_pdf
+from test_pdf import _contents, _norm  # the contents' dot leaders, read the same way
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packs")]
 
@@ -27,20 +28,6 @@ needs_chromium = pytest.mark.skipif(chromium_pdf.find_chromium() is None,
 def _texts(path):
     from pypdf import PdfReader
     return [p.extract_text() or "" for p in PdfReader(str(path)).pages]
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
-
-
-def _contents(texts):
-    entries = []
-    for text in texts[1:6]:
-        for line in text.splitlines():
-            m = re.match(r"^(.*?\S)\s*\.{4,}\s*(\d+)\s*$", line.strip())
-            if m:
-                entries.append((m.group(1).strip(), int(m.group(2))))
-    return entries
 
 
 def test_engine_choice(monkeypatch):
