@@ -20,11 +20,14 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import html as _html
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from . import pdf as _chromium
+from .errors import ParameterError
 from .indicators import SECTIONS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -485,23 +488,18 @@ def pdf_engine(engine: str | None = None) -> str:
     """The engine a pack will be printed with: ``engine``, else
     ``SCRUTINY_PDF_ENGINE``, else Chromium when it is installed and
     WeasyPrint when it is not."""
-    import os
-
-    from .errors import ParameterError
-    from .pdf import find_chromium
     chosen = engine or os.environ.get("SCRUTINY_PDF_ENGINE") or "auto"
     if chosen not in PDF_ENGINES:
         raise ParameterError("pdf_engine", f"must be one of {', '.join(PDF_ENGINES)}", chosen)
     if chosen == "auto":
-        return "chromium" if find_chromium() else "weasyprint"
+        return "chromium" if _chromium.find_chromium() else "weasyprint"
     return chosen
 
 
 def pdf_engine_version(engine: str) -> str:
     """The engine and its version, as a pack's manifest records it."""
     if engine == "chromium":
-        from .pdf import browser
-        return browser().version
+        return _chromium.browser().version
     import weasyprint
     return f"WeasyPrint {weasyprint.__version__}"
 
@@ -512,10 +510,9 @@ def write_pdf(html: str, target: Path, engine: str | None = None) -> str:
     engine = pdf_engine(engine)
     printed = print_ready(html)
     if engine == "chromium":
-        from .pdf import write_pdf as chromium_pdf
         running = _RUNNING_TITLE.search(printed)
-        chromium_pdf(printed, Path(target), running_title=_text(running.group(1)) if running else "",
-                     section_titles=[_text(t) for t in _SECTION_TITLE.findall(printed)])
+        _chromium.write_pdf(printed, Path(target), running_title=_text(running.group(1)) if running else "",
+                            section_titles=[_text(t) for t in _SECTION_TITLE.findall(printed)])
         return engine
     from weasyprint import HTML
     HTML(string=printed, base_url="data:,", url_fetcher=_url_fetcher()).write_pdf(
