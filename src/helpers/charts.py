@@ -64,6 +64,34 @@ __all__ = [
 ]
 
 STYLE_FILE = Path(__file__).with_name("chart_style.yml")
+
+
+# --------------------------------------------------------------------------- text metrics
+# matplotlib measures every label each time a figure is drawn, and keeps what
+# it measured only as long as that draw's renderer lives. A pack draws about
+# ninety charts whose labels (years, area names, tick values) mostly repeat, so
+# the measurements are kept per renderer kind and resolution for the life of
+# the process instead. A measurement depends only on those, the text, the
+# font properties and the math flag, so the figures drawn are unchanged.
+import matplotlib.text as _mpl_text  # noqa: E402
+
+_measure_text_per_renderer = _mpl_text._get_text_metrics_with_cache
+_TEXT_METRICS: dict = {}
+
+
+def _shared_text_metrics(renderer, text, fontprop, ismath, dpi):
+    if ismath == "TeX":
+        return _measure_text_per_renderer(renderer, text, fontprop, ismath, dpi)
+    key = (type(renderer), renderer.points_to_pixels(72), text, fontprop.copy(), ismath, dpi)
+    found = _TEXT_METRICS.get(key)
+    if found is None:
+        if len(_TEXT_METRICS) > 50_000:
+            _TEXT_METRICS.clear()
+        found = _TEXT_METRICS[key] = renderer.get_text_width_height_descent(text, fontprop, ismath)
+    return found
+
+
+_mpl_text._get_text_metrics_with_cache = _shared_text_metrics
 CM = 1 / 2.54  # inches per centimetre
 
 
@@ -1410,8 +1438,8 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
             top = max(rates.max(), centre) + 0.1 * spread_
         others = frame[frame["area"] != highlight]
         inside = others[(others["rate"] >= bottom) & (others["rate"] <= top)]
-        sns.scatterplot(data=inside, x="denominator", y="rate", color=style.colour("neighbours"),
-                        edgecolor=style.colour("axis"), linewidth=0.4, s=22, ax=ax, zorder=3, legend=False)
+        ax.scatter(inside["denominator"], inside["rate"], s=22, color=style.colour("neighbours"),
+                   edgecolor=style.colour("axis"), linewidth=0.4, zorder=3)
         off = others[(others["rate"] < bottom) | (others["rate"] > top)]
         for marker, part, edge in (("^", off[off["rate"] > top], top), ("v", off[off["rate"] < bottom], bottom)):
             if len(part):
@@ -1576,8 +1604,8 @@ def position_strip(data: pd.DataFrame, *, value: str = "value", label: str = "ar
         rng = np.random.default_rng(0)  # fixed jitter: the same chart every build
         jitter = rng.uniform(-0.28, 0.28, len(frame))
         others = frame["area"] != highlight
-        sns.scatterplot(x=frame.loc[others, "value"], y=jitter[others.to_numpy()], color=style.colour("neighbours"),
-                        edgecolor=style.colour("axis"), linewidth=0.4, s=22, ax=ax, zorder=3, legend=False)
+        ax.scatter(frame.loc[others, "value"], jitter[others.to_numpy()], s=22, color=style.colour("neighbours"),
+                   edgecolor=style.colour("axis"), linewidth=0.4, zorder=3)
         ax.scatter([council["value"]], [0], s=90, color=style.colour("council"), edgecolor="white",
                    linewidth=1.3, zorder=6)
         ax.annotate(f"{highlight} {_short(indicator, council['value'])}", xy=(council["value"], 0),
