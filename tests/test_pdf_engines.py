@@ -113,3 +113,57 @@ def test_weasyprint_fallback_prints_the_demo_pack(demo_pack, tmp_path):
     assert len(entries) > 10
     wrong = [(e, p) for e, p in entries if _norm(e) not in _norm(texts[p - 1])]
     assert not wrong, wrong[:5]
+
+
+def test_blank_charts_keep_each_image_size():
+    """The draft's stand-in images: empty, and the same size as the charts
+    they stand for, so the draft paginates as the pack does."""
+    import base64
+    import struct
+    import zlib
+    svg = ('<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x">\n'
+           '<svg xmlns="http://www.w3.org/2000/svg" width="453.6pt" height="283.46pt" viewBox="0 0 453.6 283.46">'
+           + "<path d='M0 0'/>" * 500 + "</svg>")
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1200, 750, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\0" * 3601 * 750)) + chunk(b"IEND", b""))
+    doc = (f'<p><img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}" alt="a"></p>'
+           f'<p><img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="b"></p>'
+           f'<p><img src="data:image/svg+xml;base64,{base64.b64encode(b"<svg/>").decode()}" alt="c"></p>')
+    blank = chromium_pdf._blank_charts(doc)
+    sources = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', blank)
+    assert len(sources) == 3
+    first, second, third = (base64.b64decode(s) for s in sources)
+    assert first == (b'<svg xmlns="http://www.w3.org/2000/svg" width="453.6pt" height="283.46pt" '
+                     b'viewBox="0 0 453.6 283.46"/>')
+    assert second == b'<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="750"/>'
+    assert third == b"<svg/>", "an image whose size cannot be read is left as it is"
+    assert len(blank) < len(doc) / 4
+
+
+@needs_chromium
+def test_chromium_draft_paginates_as_the_pack(demo_pack):
+    """The draft (charts blanked) puts every contents entry on the page the
+    printed pack does, so the pack is printed once, not twice."""
+    html = demo_pack.html.read_text(encoding="utf-8")
+    browser = chromium_pdf.browser()
+    css = chromium_pdf.print_css("Running title", ["A"] * 12)
+    prints = []
+    original = browser._print
+
+    def counting(session, draft=False):
+        prints.append(draft)
+        return original(session, draft)
+
+    browser._print = counting
+    try:
+        pdf = browser.print_html(html, extra_css=css)
+    finally:
+        del browser._print
+    assert prints == [True, False]
+    blank = chromium_pdf._blank_charts(html)
+    assert blank.count("<img") == html.count("<img") and len(blank) < len(html) / 2
+    pages = chromium_pdf._destination_pages(pdf)
+    assert len(pages) > 10 and max(pages.values()) > 30

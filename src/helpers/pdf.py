@@ -20,10 +20,11 @@ implement is added here for the print only:
   ``@top-left`` string, and each section's name a named page's
   ``@bottom-left``;
 - the page numbers in the contents (``target-counter`` in the stylesheet) are
-  filled in from the PDF's own link destinations after a first print, and
-  the pack printed again (the numbers take the same room as the placeholders,
-  so the pages do not move; this is checked, and the print repeated if they
-  did).
+  filled in from the PDF's own link destinations in a draft: the same pack
+  with each chart an empty image of the same size, printed on a second page
+  while the first is still decoding the charts. The pack is then printed
+  (the numbers take the same room as the placeholders, so the pages do not
+  move; this is checked, and the print repeated if they did).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import base64
 import io
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -100,7 +102,8 @@ class Browser:
             os.close(from_browser_w)
         self._buffer = b""
         self._next_id = 0
-        self._events: list[dict] = []
+        self._replies: dict[int, dict] = {}
+        self._methods: dict[int, str] = {}
         self.version = self.call("Browser.getVersion", timeout=30).get("product", "Chromium")
 
     # -- protocol ----------------------------------------------------------
@@ -128,22 +131,33 @@ class Browser:
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
 
-    def call(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float | None = None) -> dict:
+    def send(self, method: str, params: dict | None = None, session: str | None = None) -> int:
+        """Send a command without waiting; :meth:`reply` collects its answer."""
         self._next_id += 1
         message = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
         self._send(message)
+        self._methods[self._next_id] = method
+        return self._next_id
+
+    def reply(self, command: int, timeout: float | None = None) -> dict:
+        """The answer to a command :meth:`send` sent (answers to other
+        commands that arrive first are kept for their own :meth:`reply`)."""
         deadline = time.monotonic() + (timeout or TIMEOUT)
-        while True:
-            reply = self._receive(deadline)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise PDFError(f"Chromium refused {method}: {reply['error'].get('message')}")
-                return reply.get("result", {})
-            if "method" in reply:
-                self._events.append(reply)
+        while command not in self._replies:
+            message = self._receive(deadline)
+            if message.get("id") in self._methods:  # events (no id), and answers no one waits for, are dropped
+                self._replies[message["id"]] = message
+        message = self._replies.pop(command)
+        method = self._methods.pop(command, "a command")
+        if "error" in message:
+            raise PDFError(f"Chromium refused {method}: {message['error'].get('message')}")
+        return message.get("result", {})
+
+    def call(self, method: str, params: dict | None = None, session: str | None = None,
+             timeout: float | None = None) -> dict:
+        return self.reply(self.send(method, params, session), timeout)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -171,39 +185,75 @@ class Browser:
     # -- pages -------------------------------------------------------------
     def print_html(self, html: str, *, extra_css: str = "") -> bytes:
         """The PDF of ``html`` on the pages its stylesheet asks for, with the
-        contents' page numbers filled in."""
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        contents' page numbers filled in.
+
+        Two pages work at once. One loads the pack itself, which is mostly
+        decoding its charts. Meanwhile the other prints a draft of the same
+        pack in which each chart is an empty image of the same size, so the
+        draft's pages break exactly where the pack's will, to learn which
+        page each contents entry starts on. The pack is then printed with
+        those numbers, and checked: if any page moved it is printed again.
+        """
+        pack, pack_session = self._open_page()
+        draft, loading = None, []
         try:
-            session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-            frame = self.call("Page.getFrameTree", session=session)["frameTree"]["frame"]["id"]
-            self.call("Page.setDocumentContent", {"frameId": frame, "html": html}, session=session)
-            self._evaluate(session, _PREPARE_JS % json.dumps(extra_css))
-            # First a draft with the images hidden (the layout is the same,
-            # and leaving out the images makes it several times quicker), to
-            # learn which page each contents entry starts on.
-            self._evaluate(session, _DRAFT_JS % "true")
-            pages = _destination_pages(self._print(session, draft=True))
-            self._evaluate(session, _DRAFT_JS % "false")
+            loading = [self.send("Page.setDocumentContent", {"frameId": pack_session[1], "html": html},
+                                 session=pack_session[0]),
+                       self._send_evaluate(pack_session[0], _PREPARE_JS % json.dumps(extra_css))]
+            draft, draft_session = self._open_page()
+            self.call("Page.setDocumentContent", {"frameId": draft_session[1], "html": _blank_charts(html)},
+                      session=draft_session[0])
+            self._evaluate(draft_session[0], _PREPARE_JS % json.dumps(extra_css))
+            pages = _destination_pages(self._print(draft_session[0], draft=True))
+            self._close_page(draft)
+            draft = None
+            self.reply(loading[0])
+            self._evaluated(self.reply(loading[1]))
             for _ in range(3):
-                self._evaluate(session, _NUMBER_JS % json.dumps(pages))
-                pdf = self._print(session)
+                self._evaluate(pack_session[0], _NUMBER_JS % json.dumps(pages))
+                pdf = self._print(pack_session[0])
                 found = _destination_pages(pdf)
                 if found == pages:
                     return pdf
                 pages = found
             return pdf
         finally:
-            try:
-                self.call("Target.closeTarget", {"targetId": target}, timeout=10)
-            except PDFError:
-                pass
+            for command in loading:  # answers still owed when a print fails are not wanted
+                self._methods.pop(command, None)
+                self._replies.pop(command, None)
+            for target in (draft, pack):
+                if target is not None:
+                    self._close_page(target)
 
-    def _evaluate(self, session: str, expression: str):
-        result = self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
-                                                "returnByValue": True}, session=session)
+    def _open_page(self) -> tuple[str, tuple[str, str]]:
+        """A new blank page: its target id, and its (session, frame) ids."""
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        try:
+            session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            frame = self.call("Page.getFrameTree", session=session)["frameTree"]["frame"]["id"]
+        except PDFError:
+            self._close_page(target)
+            raise
+        return target, (session, frame)
+
+    def _close_page(self, target: str) -> None:
+        try:
+            self.call("Target.closeTarget", {"targetId": target}, timeout=10)
+        except PDFError:
+            pass
+
+    def _send_evaluate(self, session: str, expression: str) -> int:
+        return self.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                              "returnByValue": True}, session=session)
+
+    @staticmethod
+    def _evaluated(result: dict):
         if "exceptionDetails" in result:
             raise PDFError(f"preparing the page for print failed: {result['exceptionDetails'].get('text')}")
         return result.get("result", {}).get("value")
+
+    def _evaluate(self, session: str, expression: str):
+        return self._evaluated(self.reply(self._send_evaluate(session, expression)))
 
     def _print(self, session: str, draft: bool = False) -> bytes:
         stream = self.call("Page.printToPDF", {
@@ -249,20 +299,40 @@ _PREPARE_JS = r"""
 })(%s)
 """
 
-_DRAFT_JS = r"""
-((draft) => {
-  let style = document.getElementById('scrutiny-draft');
-  if (draft && !style) {
-    style = document.createElement('style');
-    style.id = 'scrutiny-draft';
-    style.textContent = 'img, svg { visibility: hidden !important; }';
-    document.head.appendChild(style);
-  } else if (!draft && style) {
-    style.remove();
-  }
-  return draft;
-})(%s)
-"""
+_DATA_IMAGE = re.compile(r'src="data:image/(svg\+xml|png);base64,([A-Za-z0-9+/=]+)"')
+_SVG_SIZE = re.compile(rb"<svg\b[^>]*>", re.S)
+_SVG_ATTRIBUTE = re.compile(rb'\b(width|height|viewBox)="([^"<>&]*)"')
+
+
+def _blank_image(kind: str, data: str) -> str | None:
+    """An empty SVG of the same size as a chart image (``data`` its base64),
+    or None when the size cannot be read."""
+    if kind == "png":
+        head = base64.b64decode(data[:44])  # signature and IHDR: width, height at bytes 16-24
+        if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+            return None
+        attributes = {b"width": str(int.from_bytes(head[16:20], "big")).encode(),
+                      b"height": str(int.from_bytes(head[20:24], "big")).encode()}
+    else:
+        tag = _SVG_SIZE.search(base64.b64decode(data[:4096]))
+        if tag is None:
+            return None
+        attributes = dict(_SVG_ATTRIBUTE.findall(tag.group(0)))
+        if b"width" not in attributes or b"height" not in attributes:
+            return None
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"' + b"".join(
+        b' %s="%s"' % (name, value) for name, value in attributes.items()) + b"/>"
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def _blank_charts(html: str) -> str:
+    """``html`` with each embedded chart image replaced by an empty image of
+    the same size: the same layout, and nothing to decode or draw."""
+    def blank(match: re.Match) -> str:
+        src = _blank_image(match.group(1), match.group(2))
+        return match.group(0) if src is None else f'src="{src}"'
+    return _DATA_IMAGE.sub(blank, html)
+
 
 _NUMBER_JS = r"""
 ((pages) => {
