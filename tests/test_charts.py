@@ -626,3 +626,25 @@ def test_charts_on_the_callers_axes_keep_the_callers_layout(neighbours):
     assert fig._suptitle is None and right.get_title(loc="left").startswith("Devon's")
     assert {"Devon 15.8", "England 15.3"} <= set(texts(right))  # end labels drawn on the given axes
     assert chart.to_png(72).startswith(b"\x89PNG")
+
+
+def test_text_measured_once_per_process_draws_the_same_bytes(neighbours, monkeypatch):
+    """Labels are measured once per process, not once per draw; the charts
+    saved are byte for byte those matplotlib's own per-draw measuring gives."""
+    import matplotlib.text as mtext
+    data, limits, _ = funnel_inputs()
+
+    def draw():
+        made = [charts.benchmark_bars(neighbours, highlight="Dorset", indicator=CASELOAD, neighbour_mean=15.1,
+                                      england=15.2, period=2025),
+                charts.funnel_plot(data, highlight="Devon", indicator=AGENCY, limits=limits, period=2025)]
+        return [(c.to_svg(), c.to_png(dpi=60)) for c in made]
+
+    assert mtext._get_text_metrics_with_cache is charts._shared_text_metrics
+    charts._TEXT_METRICS.clear()
+    shared = draw()
+    measured = len(charts._TEXT_METRICS)
+    assert measured > 20
+    assert draw() == shared and len(charts._TEXT_METRICS) == measured  # the second time, nothing new to measure
+    monkeypatch.setattr(mtext, "_get_text_metrics_with_cache", charts._measure_text_per_renderer)
+    assert draw() == shared

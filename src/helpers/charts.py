@@ -31,6 +31,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
+import matplotlib.text as _mpl_text
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -73,9 +74,7 @@ STYLE_FILE = Path(__file__).with_name("chart_style.yml")
 # the measurements are kept per renderer kind and resolution for the life of
 # the process instead. A measurement depends only on those, the text, the
 # font properties and the math flag, so the figures drawn are unchanged.
-import matplotlib.text as _mpl_text  # noqa: E402
-
-_measure_text_per_renderer = _mpl_text._get_text_metrics_with_cache
+_measure_text_per_renderer = getattr(_mpl_text, "_get_text_metrics_with_cache", None)
 _TEXT_METRICS: dict = {}
 
 
@@ -91,7 +90,9 @@ def _shared_text_metrics(renderer, text, fontprop, ismath, dpi):
     return found
 
 
-_mpl_text._get_text_metrics_with_cache = _shared_text_metrics
+if _measure_text_per_renderer is not None:  # a matplotlib without the hook keeps its own cache
+    _mpl_text._get_text_metrics_with_cache = _shared_text_metrics
+
 CM = 1 / 2.54  # inches per centimetre
 
 
