@@ -1457,8 +1457,11 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
         x_top = max(frame["denominator"].max(), 1) * 1.06
         ha, dx = _label_side(label, subject["denominator"] / x_top,
                              _funnel_plot_width(fig, ax, owns, indicator, centre, centre_name))
-        ax.annotate(label, xy=(subject["denominator"], subject["rate"]), xytext=(dx, 8),
-                    textcoords="offset points", ha=ha,
+        # above the point, or below it when the point is near the top, where
+        # the "off the scale" triangles and note sit
+        high = (subject["rate"] - bottom) / max(top - bottom, 1e-12) > 0.7
+        ax.annotate(label, xy=(subject["denominator"], subject["rate"]), xytext=(dx, -8 if high else 8),
+                    textcoords="offset points", ha=ha, va="top" if high else "baseline",
                     fontsize=style.font["small_pt"], fontweight="bold", color=style.colour("council"), zorder=7,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
 
@@ -1756,7 +1759,7 @@ def at_a_glance(rows: pd.DataFrame, *, council: str, catalogue=None, ncols: int 
             # heading (up to three lines), big number, England, neighbours; then the sparkline
             head = fig.add_axes(box(x0, y0, panel_w, 3.0))
             # room on the right so the last period's tick label stays on the page
-            ax = fig.add_axes(box(x0 + 1.0, y0 + 3.25, panel_w - 1.65, 1.45))
+            ax = fig.add_axes(box(x0 + 1.0, y0 + 3.4, panel_w - 1.65, 1.45))
             summaries.append(_glance_panel(head, ax, ind, sub, council, style, panel_w))
             panels.append(ax)
             for r in sub.itertuples():
@@ -1801,8 +1804,9 @@ def _glance_panel(head: Axes, ax: Axes, ind: Indicator, sub: pd.DataFrame, counc
         latest = known.iloc[-1]
         latest_value, latest_period = float(latest["council"]), int(latest["period"])
         arrow, colour, change = _trend_arrow(ind, known, style)
-        # positions in the 3 cm heading: number baseline 1.95 cm down, comparisons 2.45 and 2.85 cm
-        big = head.text(0, 1 - 1.95 / 3, _short(ind, latest_value), transform=head.transAxes, va="baseline",
+        # positions in the 3 cm heading: number baseline 2.12 cm down (clear of a three-line
+        # heading), comparisons 2.58 and 2.98 cm
+        big = head.text(0, 1 - 2.12 / 3, _short(ind, latest_value), transform=head.transAxes, va="baseline",
                         ha="left", fontsize=style.font["big_number_pt"], fontweight="bold",
                         color=style.colour("council"))
         if arrow:
@@ -1815,13 +1819,13 @@ def _glance_panel(head: Axes, ax: Axes, ind: Indicator, sub: pd.DataFrame, counc
             comparison.append(f"England {_short(ind, last_row['england'])}")
         if not _isnan(last_row["neighbour_mean"]):
             comparison.append(f"Neighbours {_short(ind, last_row['neighbour_mean'])}")
-        for line, depth in zip(comparison, (2.45, 2.85)):
+        for line, depth in zip(comparison, (2.58, 2.98)):
             head.text(0, 1 - depth / 3, line, transform=head.transAxes, va="baseline", ha="left",
                       fontsize=small, color=muted)
         summary = (f"{ind.label}: {_fmt(ind, latest_value)} {_period_at(ind, latest_period)}, {change}"
                    + (f"; {', '.join(comparison)}." if comparison else "."))
     else:
-        head.text(0, 1 - 1.95 / 3, "no figure", transform=head.transAxes, fontsize=small, style="italic", color=muted)
+        head.text(0, 1 - 2.12 / 3, "no figure", transform=head.transAxes, fontsize=small, style="italic", color=muted)
         summary = f"{ind.label}: no figure for {council}."
 
     xs = sub["period"].to_numpy()
@@ -1835,6 +1839,7 @@ def _glance_panel(head: Axes, ax: Axes, ind: Indicator, sub: pd.DataFrame, counc
         ax.plot(xs, ys, **kw)
         _isolated_points(ax, xs, ys, kw)
     ax.yaxis.set_major_locator(MaxNLocator(3))
+    ax.margins(y=0.15)  # the highest and lowest points' markers stay inside the panel
     ax.tick_params(labelsize=small, length=2)
     ax.grid(axis="y")
     if len(xs):
