@@ -14,8 +14,9 @@ Warm packs are built ``--repeat`` times (default 3) and the median printed
 with the fastest and slowest, because wall times on a shared machine vary by
 a fifth from run to run. Beside each wall time it prints the CPU seconds of
 every process involved (this one, its kernels and the browser, read from
-/proc), which vary less: on a machine with N cores, a batch cannot take less
-than its CPU seconds divided by N.
+/proc), which vary less; for a batch, the busy CPU seconds of the whole
+machine. On a machine with N cores, a batch cannot take less than its CPU
+seconds divided by N.
 """
 
 from __future__ import annotations
@@ -64,6 +65,20 @@ def process_cpu() -> dict[str, float] | None:
         out["browser" if "chrom" in name.lower() else "kernels and workers"] += seconds
         pending += children.get(pid, [])
     return out
+
+
+def machine_cpu() -> tuple[float, float] | None:
+    """(busy, stolen) CPU seconds of the whole machine since boot, from
+    /proc/stat: a batch's worker processes and their kernels and browsers
+    end with it, so their time is read off the machine. None where it cannot
+    be read."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
 def cpu_used(before: dict | None, after: dict | None) -> str:
@@ -143,17 +158,20 @@ def main(argv=None) -> int:
         label = f"EXTRAPOLATED from {len(runs_to_time)} councils"
     else:
         runs_to_time = runs
-    before = process_cpu()
+    before = machine_cpu()
     t = time.perf_counter()
     summary = run_batch(runs_to_time, force=True, workers=args.workers, data=args.data,
                         notebooks_dir=args.notebooks, reports_dir=work / "reports")
     took = time.perf_counter() - t
-    used = cpu_used(before, process_cpu())
+    after = machine_cpu()
     print(summary.text())
     total = took * len(runs) / len(runs_to_time)
     print(f"all {len(runs)} councils: {total / 60:.1f} min ({label}); {took / len(runs_to_time):.1f} s per pack")
-    if used:
-        print(f"CPU for these {len(runs_to_time)} packs: {used}")
+    if before and after:
+        busy, stolen = after[0] - before[0], after[1] - before[1]
+        cores = os.cpu_count() or 1
+        print(f"machine CPU while the batch ran: {busy:.0f} CPU s busy of {took * cores:.0f} on {cores} cores "
+              f"({busy / len(runs_to_time):.1f} CPU s a pack; {stolen:.0f} s taken by the host)")
     return 0 if summary.ok else 1
 
 
