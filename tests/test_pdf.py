@@ -175,3 +175,16 @@ def test_no_heading_stranded_alone_on_a_page(pdf):
         if len(body) == 1 and body[0] in headings and not reader.pages[i].images:
             stranded.append((i + 1, body[0]))
     assert not stranded, f"pages holding only a heading: {stranded}"
+
+
+def test_every_measure_table_starts_with_its_rows(pdf):
+    """The every-measure table starts on a page of its own with its column
+    headings and its first rows, never as a row of headings alone at the
+    foot of the at-a-glance page."""
+    texts, running = pdf["texts"], pdf["running"]
+    pages = [i for i, t in enumerate(texts) if "Every measure" in _body_lines(t, running)]
+    assert len(pages) == 1, pages
+    body = _body_lines(texts[pages[0]], running)
+    assert body[0] == "Every measure", body[:3]
+    rows = [ln for ln in body if re.search(r"\b(1st|2nd|3rd|\d+th) of \d+\b", ln)]
+    assert len(rows) >= 5, body[:20]
