@@ -194,16 +194,17 @@ class Browser:
         page each contents entry starts on. The pack is then printed with
         those numbers, and checked: if any page moved it is printed again.
         """
+        prepare = _PREPARE_JS % json.dumps(extra_css)
         pack, pack_session = self._open_page()
         draft, loading = None, []
         try:
             loading = [self.send("Page.setDocumentContent", {"frameId": pack_session[1], "html": html},
                                  session=pack_session[0]),
-                       self._send_evaluate(pack_session[0], _PREPARE_JS % json.dumps(extra_css))]
+                       self._send_evaluate(pack_session[0], prepare)]
             draft, draft_session = self._open_page()
             self.call("Page.setDocumentContent", {"frameId": draft_session[1], "html": _blank_charts(html)},
                       session=draft_session[0])
-            self._evaluate(draft_session[0], _PREPARE_JS % json.dumps(extra_css))
+            self._evaluate(draft_session[0], prepare)
             pages = _destination_pages(self._print(draft_session[0], draft=True))
             self._close_page(draft)
             draft = None
