@@ -17,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.compare import (Comparison, band_from_rank, classify_funnel, compare_all, compare_council,
-                             compare_indicator, funnel_curve, funnel_limits, monthly_profile, rank_values,
-                             rolling_12_month, trend_test, year_on_year)
+from helpers.compare import (FUNNEL_CLASSES, Comparison, band_from_rank, classify_funnel, compare_all,
+                             compare_council, compare_indicator, estimate_overdispersion, funnel_curve,
+                             funnel_limits, monthly_profile, rank_values, rolling_12_month, trend_test,
+                             year_on_year)
 from helpers.indicators import load_catalogue
 
 CAT = load_catalogue()
@@ -232,6 +233,98 @@ def test_funnel_curve_and_classification(small):
     assert set(cls["funnel"]) <= {"within", "above_95", "above_99.8", "below_95", "below_99.8"}
 
 
+def _simulated_councils(seed: int, spread: float):
+    """150 councils' counts of a proportion around 20%, each council's true
+    rate drawn with a standard deviation of ``spread``."""
+    rng = np.random.default_rng(seed)
+    den = np.rint(np.exp(rng.uniform(np.log(200), np.log(5000), 150)))
+    true = np.clip(rng.normal(0.2, spread, 150), 0.01, 0.99) if spread else np.full(150, 0.2)
+    num = rng.binomial(den.astype(int), true).astype(float)
+    return num, den
+
+
+def test_overdispersion_recovers_the_spread_between_councils():
+    for seed in (1, 2, 3):
+        num, den = _simulated_councils(seed, 0.03)
+        od = estimate_overdispersion("binomial", num.sum() / den.sum(), num, den)
+        assert od.adjusted and od.k == 150 and od.phi > 3 and od.p_value < 1e-6
+        # The true between-council variance is 0.03^2. Winsorising at 10% and
+        # 90% (as Spiegelhalter and NHS England's SHMI do) guards against
+        # outlying councils but, with normally spread councils, estimates
+        # about half of it; the 95% limits then hold about 7 councils in 8.
+        assert 0.3 * 0.03 ** 2 < od.tau2 < 0.8 * 0.03 ** 2, (seed, od)
+        rate = num / den * 100
+        lim = funnel_limits(den, num.sum() / den.sum() * 100, "percent", tau2=od.tau2)
+        chance = funnel_limits(den, num.sum() / den.sum() * 100, "percent")
+        outside = ((rate > lim["upper_95"]) | (rate < lim["lower_95"])).mean()
+        assert 0.05 < outside < 0.2
+        assert ((rate > chance["upper_95"]) | (rate < chance["lower_95"])).mean() > 0.3
+
+
+def test_no_adjustment_when_chance_explains_the_spread():
+    num, den = _simulated_councils(4, 0.0)
+    od = estimate_overdispersion("binomial", num.sum() / den.sum(), num, den)
+    assert od.p_value > 0.05 and od.tau2 == 0 and not od.adjusted
+    assert 0.5 < od.phi < 1.2
+    frame = pd.DataFrame({"value": num / den * 100, "numerator": num, "denominator": den})
+    with_od = classify_funnel(frame, CAT["wf_agency"])
+    without = classify_funnel(frame, CAT["wf_agency"], overdispersion=False)
+    assert (with_od["funnel"] == without["funnel"]).all()
+    assert with_od["upper_95"].to_numpy() == pytest.approx(without["upper_95"].to_numpy())
+    # too few councils to judge: no adjustment
+    assert estimate_overdispersion("binomial", 0.2, num[:9], den[:9]).tau2 == 0
+    assert estimate_overdispersion(None, 0.2, num, den).tau2 == 0
+
+
+def test_overdispersed_limits_add_the_spread_to_each_half_width():
+    tau2 = 0.03 ** 2
+    chance = funnel_limits([100, 400, 10_000], 20.0, "percent", method="normal")
+    wide = funnel_limits([100, 400, 10_000], 20.0, "percent", method="normal", tau2=tau2)
+    for n, row in zip((100, 400, 10_000), wide.itertuples()):
+        # with normal limits this is Spiegelhalter's 0.2 +/- z sqrt(s^2 + tau^2)
+        s2 = 0.2 * 0.8 / n
+        assert row.upper_95 == pytest.approx((0.2 + Z95 * math.sqrt(s2 + tau2)) * 100)
+        assert row.lower_998 == pytest.approx((0.2 - Z998 * math.sqrt(s2 + tau2)) * 100)
+    assert (wide["upper_95"] > chance["upper_95"]).all() and (wide["lower_95"] < chance["lower_95"]).all()
+    # the funnel no longer closes on the target: at a very large council the
+    # 95% limits are still about +/- 1.96 tau
+    assert wide.loc[2, "upper_95"] - 20 == pytest.approx(Z95 * 3.0, rel=0.02)
+    # exact Poisson limits keep their asymmetry and stay at or above zero
+    pois = funnel_limits([50, 5000], 20.0, "per_10k", tau2=1e-6)
+    assert (pois["lower_998"] >= 0).all()
+    assert pois.loc[1, "upper_95"] - 20 > 20 - pois.loc[1, "lower_95"]
+
+
+def test_real_funnels_allow_for_the_spread_between_councils(real_store):
+    # Referral rates differ between councils far beyond chance: with chance
+    # limits most councils are "outliers", which tells members nothing.
+    chance = compare_all(real_store, indicators=["fd_referral_rate", "ps_longterm"], overdispersion=False)
+    adjusted = compare_all(real_store, indicators=["fd_referral_rate", "ps_longterm"])
+    outside = ["above_95", "above_99.8", "below_95", "below_99.8"]
+
+    def share(table, iid):
+        part = table[(table.indicator == iid) & table.funnel.isin(FUNNEL_CLASSES)].drop_duplicates("data_area_code")
+        return part.funnel.isin(outside).mean(), len(part)
+
+    chance_share, n = share(chance, "fd_referral_rate")
+    adjusted_share, n2 = share(adjusted, "fd_referral_rate")
+    assert n == n2 == 153
+    assert chance_share > 0.8 and 0.05 < adjusted_share < 0.25
+    c = compare_indicator(real_store, "838", "fd_referral_rate")
+    plain = compare_indicator(real_store, "838", "fd_referral_rate", overdispersion=False)
+    assert c.funnel.overdispersed and c.funnel.phi > 10
+    assert c.funnel.upper_95 - c.funnel.lower_95 > 2 * (plain.funnel.upper_95 - plain.funnel.lower_95)
+    assert c.funnel.target == pytest.approx(plain.funnel.target)
+    # the council's limits are the chance limits widened by tau^2 (per 10,000 children)
+    t = c.funnel.target
+    assert c.funnel.upper_95 - t == pytest.approx(
+        math.sqrt((plain.funnel.upper_95 - t) ** 2 + Z95 ** 2 * c.funnel.tau2 * 1e8))
+    expected = ("below_99.8" if c.value < c.funnel.lower_998 else "below_95" if c.value < c.funnel.lower_95
+                else "above_99.8" if c.value > c.funnel.upper_998 else "above_95" if c.value > c.funnel.upper_95
+                else "within")
+    assert c.funnel.classification == expected
+
+
 def test_trend_needs_more_than_noise():
     ind = CAT["fd_rereferral"]
     noisy = pd.DataFrame({"period": [2023, 2024, 2025], "value": [20.0, 21.0, 20.5],
@@ -415,7 +508,9 @@ def test_real_dorset_caseload_matches_the_data_guide(real_store):
 
 
 def test_real_funnel_limits_recomputed(real_store):
-    c = compare_indicator(real_store, "838", "fd_rereferral")
+    # chance limits (no allowance for the spread between councils)
+    c = compare_indicator(real_store, "838", "fd_rereferral", overdispersion=False)
+    assert c.funnel.tau2 == 0 and not c.funnel.overdispersed
     la = _la(real_store, "fd_rereferral", c.period)
     ok = la[(la.status == "ok") & la.numerator.notna() & la.denominator.notna() & (la.denominator > 0)]
     p0 = ok.numerator.sum() / ok.denominator.sum()
@@ -431,7 +526,7 @@ def test_real_funnel_limits_recomputed(real_store):
     assert c.funnel.classification == expected
     # Poisson (caseload: cases with FTE as exposure), exact chi-squared limits
     from scipy import stats
-    k = compare_indicator(real_store, "878", "wf_caseload")
+    k = compare_indicator(real_store, "878", "wf_caseload", overdispersion=False)
     la = _la(real_store, "wf_caseload", k.period)
     ok = la[(la.status == "ok") & la.numerator.notna() & (la.denominator > 0)]
     rate = ok.numerator.sum() / ok.denominator.sum()
@@ -504,6 +599,7 @@ def test_real_compare_all_shape_and_agreement(real_store):
             assert row["position"] == pytest.approx(c.position, nan_ok=True)
             assert (row["band"] if isinstance(row["band"], str) else None) == c.band
             assert row["trend"] == c.trend_3.direction and row["rag"] == c.rag
+            assert row["funnel"] == c.funnel.classification
     # bands cover every council with a value and are balanced, up to ties (tied councils share a band)
     once = table.drop_duplicates(["indicator", "data_area_code"])
     assert (once["band"].notna() == once["value"].notna()).all()

@@ -1,10 +1,12 @@
 """Repository rules: notebooks are committed without outputs, and no official
-data file or rendered pack is tracked by git."""
+data file or rendered pack is tracked by git, and the statistics page states
+the comparison engine's rules as its docstring does."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -50,3 +52,27 @@ def test_no_official_data_is_tracked():
         if path.is_file():
             assert hashlib.sha256(path.read_bytes()).hexdigest() not in official, name
     assert not [f for f in tracked_files() if f.startswith("data/") and f.endswith((".csv", ".ods", ".parquet"))]
+
+
+def _docstring_rules() -> dict[str, str]:
+    import helpers.compare
+
+    rules = helpers.compare.__doc__.split("-" * 62 + "\n", 1)[1]
+    out = {}
+    for part in re.split(r"\n(?=\S)", rules):
+        title, _, body = part.strip("\n").partition("\n")
+        if title:
+            out[title.strip()] = " ".join(body.split())
+    return out
+
+
+def test_the_statistics_page_states_the_engine_rules_word_for_word():
+    page = (ROOT / "docs" / "statistics.md").read_text(encoding="utf-8")
+    sections = {}
+    for part in page.split("\n## ")[1:]:
+        title, _, body = part.partition("\n")
+        sections[title.strip()] = " ".join(body.split())
+    rules = _docstring_rules()
+    assert len(rules) >= 8 and "Over-dispersion (the funnel of all councils)" in rules
+    for title, text in rules.items():
+        assert sections.get(title) == text, f"docs/statistics.md section {title!r} differs from compare.py"

@@ -3,6 +3,7 @@ the HTML blocks a section notebook shows (on demo and real data)."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
 import re
@@ -262,6 +263,29 @@ def test_real_reorganised_council_series_starts_later(real_data):
     assert "On 1 April 2019" in section.introduction().markup
     block = section.indicator("cin_rate").markup
     assert "created by a reorganisation" in block
+
+
+def test_real_funnel_plot_allows_for_the_spread_between_councils(real_data):
+    # Referral rates vary between councils far more than chance: the funnel's
+    # limits, title and caption say they allow for that.
+    section = report.open_section("front_door", council="Dorset", data=real_data)
+    c = section.comparison("fd_referral_rate")
+    assert c.funnel.overdispersed
+    block = section.indicator("fd_referral_rate").markup
+    side = c.funnel.classification.split("_")[0]
+    words = {"within": "is within the usual range for councils", "above": "is above the usual range for councils",
+             "below": "is below the usual range for councils"}[side]
+    figure = block[block.index('class="chart chart-funnel"'):]
+    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', figure).group(1)).decode()
+    title = " ".join(html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+    assert "Dorset's" in title and words.split(" ", 1)[1] in " ".join(title.split())
+    assert "chance alone" not in title
+    assert "adjusted for over-dispersion" in figure.split("</figcaption>")[0]
+    # the data table under the chart places Dorset as the limits it was classified against do
+    assert c.funnel.lower_95 < c.funnel.upper_95
+    table_place = {"within": "within the 95% limits", "above": "above the", "below": "below the"}[side]
+    row = re.search(r"<tr>\s*<t[hd][^>]*>Dorset</t[hd]>(.*?)</tr>", figure, re.DOTALL)
+    assert row and table_place in row.group(1)
 
 
 def test_real_inspection_table(real_data, real_store):

@@ -38,6 +38,31 @@ Funnel limits (PHE funnel plot methods)
     (z = 3.09). Small numbers are flagged: numerator < 10, or for
     proportions a denominator < 30.
 
+Over-dispersion (the funnel of all councils)
+    Councils differ in real ways, so their spread is usually far wider than
+    chance alone (on the 2025 releases 23% to 93% of councils fall outside
+    the 95% chance limits, depending on the measure; 4% to 18% outside the
+    adjusted limits). Following Spiegelhalter
+    (2005), each council's z-score against the target is winsorised at the
+    10th and 90th percentiles and phi = mean(z^2); when k * phi exceeds the
+    95th percentile of chi-squared on k - 1 degrees of freedom (k councils
+    with counts, at least 10), an additive random effect
+    tau^2 = (k phi - (k - 1)) / (sum w - sum w^2 / sum w), w = 1 / s^2, is
+    added to the limits: each chance half-width h becomes
+    sqrt(h^2 + z^2 tau^2) (s is the binomial or Poisson standard error at
+    the target; the exact or Wilson limits keep their asymmetry). Without
+    significant over-dispersion tau^2 = 0 and the limits are chance limits.
+    NHS England's SHMI uses the same adjustment. Winsorising keeps a few
+    outlying councils from widening every limit; the price is that with
+    normally spread councils tau^2 comes out at about half the true
+    between-council variance, so about 1 council in 8 (not 1 in 20) falls
+    outside the 95% limits: the limits lean towards flagging, not hiding.
+    ``overdispersion=False`` gives the chance limits throughout. This
+    applies to the funnel of all councils only (the ``funnel`` class: is a
+    council unusual among councils?); "similar to" below asks whether a
+    council's own figure differs from a reference beyond its own chance
+    variation, so it keeps the chance limits.
+
 "Similar to"
     A value is "similar to" a reference (the neighbour mean, England, a
     target) when it lies within the 95% funnel limits computed around the
@@ -103,6 +128,7 @@ __all__ = [
     "compare_all", "funnel_limits", "funnel_curve", "classify_funnel", "funnel_kind", "league_table",
     "band_from_rank", "rank_values", "trend_test", "minimum_meaningful_change", "year_on_year",
     "rolling_12_month", "monthly_profile", "STATUS_WORDS", "DEFAULT_MODEL", "Z95", "Z998",
+    "Overdispersion", "estimate_overdispersion",
 ]
 
 DEFAULT_MODEL = "dfe_2025"
@@ -175,6 +201,13 @@ class FunnelResult:
     classification: str         # one of FUNNEL_CLASSES, or "no_value" | "no_counts" | "no_funnel"
     small_numbers: bool
     note: str = ""
+    phi: float = float("nan")    # winsorised over-dispersion factor among all councils (1 = chance alone)
+    tau2: float = 0.0            # between-council variance added to the limits (raw units squared)
+
+    @property
+    def overdispersed(self) -> bool:
+        """True when the limits allow for the spread between councils."""
+        return self.tau2 > 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -508,9 +541,62 @@ def _binom_exact(p0, n, prob):
     return np.clip((r - alpha) / n, 0.0, 1.0)
 
 
-def _limits_raw(kind: str, target_raw, den, method: str | None):
+@dataclass(frozen=True)
+class Overdispersion:
+    """Spiegelhalter's (2005) over-dispersion estimate for one funnel."""
+    phi: float        # mean squared winsorised z-score; 1 when chance alone explains the spread
+    tau2: float       # between-council variance in raw units squared; 0 when not significant
+    k: int            # councils with usable counts
+    p_value: float    # chi-squared test of k * phi on k - 1 degrees of freedom
+
+    @property
+    def adjusted(self) -> bool:
+        return self.tau2 > 0
+
+
+NO_OVERDISPERSION = Overdispersion(float("nan"), 0.0, 0, float("nan"))
+WINSOR = 0.10
+MIN_COUNCILS_FOR_OVERDISPERSION = 10
+
+
+def _standard_error(kind: str, target_raw: float, den) -> np.ndarray:
+    den = np.asarray(den, dtype=float)
+    if kind == "binomial":
+        return np.sqrt(target_raw * (1.0 - target_raw) / den)
+    return np.sqrt(target_raw / den)
+
+
+def estimate_overdispersion(kind: str | None, target_raw: float, num, den, *, winsor: float = WINSOR,
+                            alpha: float = 0.05) -> Overdispersion:
+    """Over-dispersion of the councils' rates ``num / den`` around
+    ``target_raw`` (a proportion, or a rate per unit of exposure): see
+    "Over-dispersion" in the module docstring. Rows without usable counts
+    are left out."""
+    if kind is None or not np.isfinite(target_raw) or target_raw <= 0 or \
+            (kind == "binomial" and target_raw >= 1):
+        return NO_OVERDISPERSION
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    ok = _usable_counts(kind, num, den)
+    k = int(ok.sum())
+    if k < MIN_COUNCILS_FOR_OVERDISPERSION:
+        return Overdispersion(float("nan"), 0.0, k, float("nan"))
+    se = _standard_error(kind, target_raw, den[ok])
+    z = (num[ok] / den[ok] - target_raw) / se
+    low, high = np.quantile(z, [winsor, 1.0 - winsor])
+    phi = float(np.mean(np.clip(z, low, high) ** 2))
+    p_value = float(stats.chi2.sf(k * phi, k - 1))
+    tau2 = 0.0
+    if p_value < alpha:
+        w = 1.0 / se ** 2
+        tau2 = max(0.0, float((k * phi - (k - 1)) / (w.sum() - (w ** 2).sum() / w.sum())))
+    return Overdispersion(phi, tau2, k, p_value)
+
+
+def _limits_raw(kind: str, target_raw, den, method: str | None, tau2: float = 0.0):
     """Lower/upper limits at 95% and 99.8% in raw units (a proportion, or a
-    rate per unit of exposure) for denominators ``den`` around ``target_raw``."""
+    rate per unit of exposure) for denominators ``den`` around ``target_raw``,
+    widened by a between-council variance ``tau2`` (raw units squared)."""
     den = np.asarray(den, dtype=float)
     t = np.asarray(target_raw, dtype=float)
     out = {}
@@ -541,27 +627,36 @@ def _limits_raw(kind: str, target_raw, den, method: str | None):
                 lo, hi = lo / den, hi / den
             else:
                 raise ValueError(f"No funnel for kind {kind!r}")
+            if tau2 > 0:
+                spread = z * z * tau2
+                lo = t - np.sqrt((t - lo) ** 2 + spread)
+                hi = t + np.sqrt((hi - t) ** 2 + spread)
+                lo = np.maximum(lo, 0.0)
+                if kind == "binomial":
+                    hi = np.minimum(hi, 1.0)
             out[name] = (lo, hi)
     return out
 
 
 def funnel_limits(denominators, target: float, unit: str = "percent", *, method: str | None = None,
-                  kind: str | None = None) -> pd.DataFrame:
+                  kind: str | None = None, tau2: float = 0.0) -> pd.DataFrame:
     """Funnel-plot control limits over ``denominators`` around ``target``.
 
     ``target`` and the limits are in the indicator's units (12.5 for 12.5%,
     350 for 350 per 10,000). ``unit`` picks the model: ``percent`` binomial,
     ``per_10k`` and ``ratio`` Poisson on the count with the denominator as
-    exposure; pass ``kind`` to override. Columns: denominator, target,
-    lower_998, lower_95, upper_95, upper_998. Raises ValueError for ``gbp``
-    (spend per child is not a count: no funnel)."""
+    exposure; pass ``kind`` to override. ``tau2`` (raw units squared, as
+    :func:`estimate_overdispersion` gives it) widens the limits for the
+    spread between councils; 0 gives chance limits. Columns: denominator,
+    target, lower_998, lower_95, upper_95, upper_998. Raises ValueError for
+    ``gbp`` (spend per child is not a count: no funnel)."""
     scale = SCALE.get(unit, 1.0)
     if kind is None:
         kind = {"percent": "binomial", "per_10k": "poisson", "ratio": "poisson"}.get(unit)
     if kind is None:
         raise ValueError(f"No funnel limits for unit {unit!r}: spend per child and days are not counts")
     den = np.atleast_1d(np.asarray(denominators, dtype=float))
-    lim = _limits_raw(kind, target / scale, den, method)
+    lim = _limits_raw(kind, target / scale, den, method, tau2)
     return pd.DataFrame({
         "denominator": den, "target": float(target),
         "lower_998": lim["99.8"][0] * scale, "lower_95": lim["95"][0] * scale,
@@ -606,14 +701,17 @@ def _small(kind, num, den) -> np.ndarray:
 
 
 def classify_funnel(frame: pd.DataFrame, indicator: Indicator, target: float | None = None, *,
-                    method: str | None = None) -> pd.DataFrame:
+                    method: str | None = None, overdispersion: bool = True) -> pd.DataFrame:
     """Per-council funnel classification.
 
-    ``frame`` has value, numerator, denominator (and any other columns, kept).
-    ``target`` defaults to the pooled rate of the rows given. Adds columns
-    funnel_target, lower_998, lower_95, upper_95, upper_998, funnel
-    ("within", "above_95", "above_99.8", "below_95", "below_99.8",
-    "no_value", "no_counts" or "no_funnel") and small_numbers."""
+    ``frame`` has value, numerator, denominator (and any other columns, kept),
+    one row per council. ``target`` defaults to the pooled rate of the rows
+    given. With ``overdispersion`` (the default) the limits allow for the
+    spread between the councils in ``frame`` when it is significantly wider
+    than chance. Adds columns funnel_target, lower_998, lower_95, upper_95,
+    upper_998, funnel ("within", "above_95", "above_99.8", "below_95",
+    "below_99.8", "no_value", "no_counts" or "no_funnel"), small_numbers,
+    funnel_phi and funnel_tau2 (see :func:`estimate_overdispersion`)."""
     out = _ensure_columns(frame).copy()
     kind = funnel_kind(indicator)
     scale = SCALE[indicator.unit]
@@ -625,11 +723,16 @@ def classify_funnel(frame: pd.DataFrame, indicator: Indicator, target: float | N
             out[col] = np.nan
         out["funnel"] = np.where(np.isfinite(value), "no_funnel", "no_value")
         out["small_numbers"] = False
+        out["funnel_phi"], out["funnel_tau2"] = np.nan, 0.0
         return out
     if target is None:
         target = _pooled_target(out, kind, scale, float(np.nanmean(value)) if np.isfinite(value).any() else np.nan)
     usable = _usable_counts(kind, num, den)
-    lim = _limits_raw(kind, target / scale, np.where(usable, den, 1.0), method)
+    od = NO_OVERDISPERSION
+    if overdispersion:
+        has = usable & np.isfinite(value)
+        od = estimate_overdispersion(kind, target / scale, num[has], den[has])
+    lim = _limits_raw(kind, target / scale, np.where(usable, den, 1.0), method, od.tau2)
     scaled = {k: (lo * scale, hi * scale) for k, (lo, hi) in lim.items()}
     out["funnel_target"] = target
     out["lower_998"] = np.where(usable, scaled["99.8"][0], np.nan)
@@ -641,14 +744,19 @@ def classify_funnel(frame: pd.DataFrame, indicator: Indicator, target: float | N
     cls = np.where(np.isfinite(value), cls, "no_value")
     out["funnel"] = cls
     out["small_numbers"] = _small(kind, num, den) & usable
+    out["funnel_phi"], out["funnel_tau2"] = od.phi, od.tau2
     return out
 
 
 def funnel_curve(frame: pd.DataFrame, indicator: Indicator, target: float | None = None, *,
-                 points: int = 200, method: str | None = None) -> pd.DataFrame:
+                 points: int = 200, method: str | None = None, overdispersion: bool = True,
+                 tau2: float | None = None) -> pd.DataFrame:
     """Limit curves for plotting: ``points`` denominators spaced evenly on a log
     scale from the smallest to the largest denominator in ``frame`` (with
-    some margin), around ``target`` (default: the pooled rate of ``frame``)."""
+    some margin), around ``target`` (default: the pooled rate of ``frame``).
+    The limits allow for over-dispersion as :func:`classify_funnel` does
+    (estimated from ``frame``, or ``tau2`` when given, e.g. a comparison's
+    ``funnel.tau2``); ``overdispersion=False`` draws chance limits."""
     kind = funnel_kind(indicator)
     if kind is None:
         raise ValueError(f"{indicator.id}: {indicator.unit} figures are not counts, so there is no funnel")
@@ -661,7 +769,13 @@ def funnel_curve(frame: pd.DataFrame, indicator: Indicator, target: float | None
         raise ValueError(f"{indicator.id}: no denominators to draw a funnel")
     lo, hi = max(float(den.min()) * 0.8, 1.0), float(den.max()) * 1.2
     grid = np.geomspace(lo, hi, points)
-    return funnel_limits(grid, target, indicator.unit, method=method, kind=kind)
+    if not overdispersion:
+        tau2 = 0.0
+    elif tau2 is None:
+        has = frame["value"].notna().to_numpy()
+        tau2 = estimate_overdispersion(kind, target / scale, frame["numerator"].to_numpy(dtype=float)[has],
+                                       frame["denominator"].to_numpy(dtype=float)[has]).tau2
+    return funnel_limits(grid, target, indicator.unit, method=method, kind=kind, tau2=tau2)
 
 
 def _difference_level(value, ref, num, den, kind, unit, method=None) -> np.ndarray:
@@ -841,7 +955,8 @@ def trend_test(series: pd.DataFrame, indicator: Indicator, years: int = 3, end_p
 
 # --------------------------------------------------------------------------- league table (all councils)
 
-def league_table(rows: pd.DataFrame, indicator: Indicator, *, method: str | None = None) -> pd.DataFrame:
+def league_table(rows: pd.DataFrame, indicator: Indicator, *, method: str | None = None,
+                 overdispersion: bool = True) -> pd.DataFrame:
     """All councils for one period: the LA rows (joint returns once), with
     position (1 = best, or highest for context), position_n, band and the
     funnel classification around the all-council pooled rate."""
@@ -853,7 +968,7 @@ def league_table(rows: pd.DataFrame, indicator: Indicator, *, method: str | None
     n = int(la["value"].notna().sum())
     la["position_n"] = n
     la["band"] = band_from_rank(la["position"].to_numpy(), n)
-    return classify_funnel(la, indicator, method=method)
+    return classify_funnel(la, indicator, method=method, overdispersion=overdispersion)
 
 
 # --------------------------------------------------------------------------- compare_indicator
@@ -934,14 +1049,16 @@ def _stat(values: pd.Series, how: str) -> float:
 
 def compare_indicator(store_or_frames, area_code, indicator_id: str, period: int | None = None,
                       comparator=None, *, target: float | None = None, funnel_method: str | None = None,
-                      model: str = DEFAULT_MODEL, _cache: dict | None = None) -> Comparison:
+                      overdispersion: bool = True, model: str = DEFAULT_MODEL,
+                      _cache: dict | None = None) -> Comparison:
     """Compare one council with its comparators, region and England.
 
     ``period=None`` uses the latest period with data for the indicator.
     ``comparator`` is None (DfE statistical neighbours, ``model``), "region"
     (the other councils of its region) or a list of area codes. ``target``
-    overrides the catalogue's target for the RAG. The statistical rules are
-    in the module docstring."""
+    overrides the catalogue's target for the RAG. ``overdispersion=False``
+    gives the funnel of all councils chance limits only. The statistical
+    rules are in the module docstring."""
     st = _as_store(store_or_frames)
     ind = st.catalogue[indicator_id]
     code = _council_code(st, area_code)
@@ -989,12 +1106,12 @@ def compare_indicator(store_or_frames, area_code, indicator_id: str, period: int
 
     # league table of all councils, funnel around the pooled rate (the same
     # for every council: prepared once per indicator, period and method)
-    league_key = (id(rows), ind.id, period, funnel_method)
+    league_key = (id(rows), ind.id, period, funnel_method, overdispersion)
     memo = _LEAGUE_MEMO.get(league_key)
     if memo is None or memo[0] is not rows:
         if len(_LEAGUE_MEMO) > 500:
             _LEAGUE_MEMO.clear()
-        memo = (rows, league_table(la_p, ind, method=funnel_method))
+        memo = (rows, league_table(la_p, ind, method=funnel_method, overdispersion=overdispersion))
         _LEAGUE_MEMO[league_key] = memo
     league = memo[1].copy()
     league["is_subject"] = league["area_code"] == data_code
@@ -1050,14 +1167,18 @@ def compare_indicator(store_or_frames, area_code, indicator_id: str, period: int
     else:
         srow = league[league["area_code"] == data_code]
         ftarget = _f(league["funnel_target"].iloc[0]) if len(league) else float("nan")
+        phi = _f(league["funnel_phi"].iloc[0]) if len(league) else float("nan")
+        tau2 = _f(league["funnel_tau2"].iloc[0]) if len(league) else 0.0
         if len(srow):
             s = srow.iloc[0]
             funnel = FunnelResult(kind, funnel_method or ("wilson" if kind == "binomial" else "exact"), ftarget,
                                   den, _f(s["lower_998"]), _f(s["lower_95"]), _f(s["upper_95"]), _f(s["upper_998"]),
                                   str(s["funnel"]), bool(s["small_numbers"]),
-                                  "Small numbers: treat with caution." if bool(s["small_numbers"]) else "")
+                                  "Small numbers: treat with caution." if bool(s["small_numbers"]) else "",
+                                  phi, tau2)
         else:
-            funnel = FunnelResult(kind, funnel_method, ftarget, den, *(float("nan"),) * 4, "no_value", False)
+            funnel = FunnelResult(kind, funnel_method, ftarget, den, *(float("nan"),) * 4, "no_value", False,
+                                  phi=phi, tau2=tau2)
 
     # RAG
     tgt = target if target is not None else ind.target
@@ -1143,7 +1264,7 @@ def _trend_for(council_series: pd.DataFrame, ind: Indicator, period: int, years:
 # --------------------------------------------------------------------------- many at once
 
 def compare_council(store, area_code, period: int | None = None, indicators=None, *, comparator=None,
-                    targets: Mapping[str, float] | None = None) -> list[Comparison]:
+                    targets: Mapping[str, float] | None = None, overdispersion: bool = True) -> list[Comparison]:
     """Every catalogue indicator (or those listed) for one council. ``period``
     None means each indicator's latest period; a period with no data for an
     indicator falls back to that indicator's latest period."""
@@ -1160,7 +1281,8 @@ def compare_council(store, area_code, period: int | None = None, indicators=None
         if p is not None and not (rows["period"] == int(p)).any():
             p = None
         out.append(compare_indicator(st, area_code, iid, p, comparator,
-                                     target=(targets or {}).get(iid), _cache=cache))
+                                     target=(targets or {}).get(iid), overdispersion=overdispersion,
+                                     _cache=cache))
     return out
 
 
@@ -1176,7 +1298,7 @@ def _council_list(st, model: str) -> list[str]:
 
 
 def compare_all(store, period: int | None = None, *, model: str = DEFAULT_MODEL,
-                indicators=None, funnel_method: str | None = None) -> pd.DataFrame:
+                indicators=None, funnel_method: str | None = None, overdispersion: bool = True) -> pd.DataFrame:
     """Every indicator for every council: one row per council x indicator,
     for ``period`` or (None) each indicator's latest period.
 
@@ -1316,7 +1438,8 @@ def compare_all(store, period: int | None = None, *, model: str = DEFAULT_MODEL,
             fallback = float(nat_v[0]) if len(nat_v) else np.nan
             target = float(ln[okp].sum() / ld[okp].sum() * scale) if okp.any() and ld[okp].sum() > 0 else fallback
             usable = _usable_counts(kind, n1, d1)
-            lim = _limits_raw(kind, target / scale, np.where(usable, d1, 1.0), funnel_method)
+            tau2 = estimate_overdispersion(kind, target / scale, ln[okp], ld[okp]).tau2 if overdispersion else 0.0
+            lim = _limits_raw(kind, target / scale, np.where(usable, d1, 1.0), funnel_method, tau2)
             scaled = {k2: (lo * scale, hi * scale) for k2, (lo, hi) in lim.items()}
             fcls = np.where(usable, _classify(v, scaled), "no_counts")
             small = _small(kind, n1, d1) & usable

@@ -856,7 +856,7 @@ def _trend_title(c, subject: str) -> str | None:
 
 
 def _funnel(sec: Section, c, subject: str):
-    from .charts import funnel_plot
+    from .charts import default_caption, funnel_plot
     from .compare import funnel_curve
     ind = c.indicator
     if ind.unit not in ("percent", "per_10k"):
@@ -873,17 +873,25 @@ def _funnel(sec: Section, c, subject: str):
     if len(frame) < 10:
         return None, "No funnel plot: too few councils publish the counts for this measure."
     target = c.funnel.target if not _isnan(c.funnel.target) else None
-    limits = funnel_curve(frame, ind, target)
+    # the limits the council was classified against: the same target and
+    # between-council spread
+    limits = funnel_curve(frame, ind, target, tau2=c.funnel.tau2)
     limits = limits.rename(columns={"lower_95": "lower95", "upper_95": "upper95", "lower_998": "lower998",
                                     "upper_998": "upper998", "target": "centre"})
-    position = {"within": "is within the range expected by chance",
-                "above_95": "is higher than chance alone would explain",
-                "above_99.8": "is higher than chance alone would explain",
-                "below_95": "is lower than chance alone would explain",
-                "below_99.8": "is lower than chance alone would explain"}.get(c.funnel.classification)
+    if c.funnel.overdispersed:
+        words = {"within": "is within the usual range for councils", "above": "is above the usual range for councils",
+                 "below": "is below the usual range for councils"}
+        how = ("The limits show the usual range for a council of each size: chance and the usual differences "
+               "between councils (adjusted for over-dispersion).")
+    else:
+        words = {"within": "is within the range expected by chance", "above": "is higher than chance alone would explain",
+                 "below": "is lower than chance alone would explain"}
+        how = "The limits show the range expected by chance alone for a council of each size."
+    position = words.get(c.funnel.classification.split("_")[0])
     title = f"{_possessive(subject)} {_measure_words(ind)} {position}" if position else None
     chart = funnel_plot(frame, highlight=subject, indicator=ind, limits=limits, period=c.period,
                         centre_name="All councils", title=title,
+                        caption=f"{how} {default_caption(ind, c.period)}",
                         denominator_label=("Children aged 0 to 17" if ind.unit == "per_10k"
                                            else "Number counted (denominator)"))
     # thin work-around: large populations' tick labels ran into each other
