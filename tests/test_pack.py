@@ -5,6 +5,7 @@ numbers, no external references, escaping)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -295,6 +296,27 @@ def test_demo_pack_offline(pack_env, tmp_path, monkeypatch):
     assert "DEMO DATA — fictional councils" in html
     texts, _ = _pdf_text(res.pdf)
     assert "DEMO DATA" in texts[0]
+
+
+def test_warm_kernels_use_their_own_local_sockets(pack_env, capfd):
+    # Two kernels (a single pack runs sections on two at once) must not share
+    # sockets, and a scheduled run's log should carry no transport warning.
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    from helpers.pack import WarmKernel
+    kernels = [WarmKernel(), WarmKernel()]
+    try:
+        for kernel, value in zip(kernels, (1, 2)):
+            assert kernel.km.transport == "ipc"
+            assert kernel.km.ip.startswith(os.path.join(jupyter_runtime_dir(), "scrutiny-"))
+            kernel.run(f"answer = {value}")
+        assert kernels[0].km.ip != kernels[1].km.ip
+        assert all(kernel.alive() for kernel in kernels)
+    finally:
+        for kernel in kernels:
+            kernel.shutdown()
+    assert "without encryption" not in capfd.readouterr().err
+    assert not any(kernel.alive() for kernel in kernels)
 
 
 @pytest.mark.slow

@@ -242,6 +242,19 @@ class WarmKernel:
         self._client = NotebookClient(nbformat.v4.new_notebook(), kernel_name=kernel_name,
                                       startup_timeout=startup_timeout)
         self._client.km = self._client.create_kernel_manager()
+        # local sockets beside the connection file: no TCP ports to open, and
+        # nothing for the kernel to warn about on every build
+        # (a socket's path must stay under about 100 bytes; a longer runtime
+        # folder keeps TCP)
+        if os.name == "posix":
+            import uuid
+
+            from jupyter_core.paths import jupyter_runtime_dir
+            prefix = os.path.join(jupyter_runtime_dir(), f"scrutiny-{uuid.uuid4().hex[:12]}")
+            if len(prefix.encode()) < 90:
+                os.makedirs(jupyter_runtime_dir(), exist_ok=True)
+                self._client.km.transport = "ipc"
+                self._client.km.ip = prefix
         self._client.start_new_kernel()
         self._client.start_new_kernel_client()
         self.km, self.kc = self._client.km, self._client.kc
