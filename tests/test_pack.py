@@ -130,6 +130,29 @@ def test_render_escapes_hostile_text(demo_store):
     assert "20 January 2026" in html
 
 
+def test_assembling_a_pack_needs_no_charting_or_statistics_libraries(pack_env):
+    # The build process only assembles what the kernels made. Importing
+    # matplotlib, seaborn and scipy.stats there cost a first pack about 2.5 s.
+    import subprocess
+    import sys
+    script = """
+import sys
+from helpers.render import RenderedSection, pack_context, render_pack_html
+from helpers.store import open_store
+store = open_store("demo")
+code = store.councils().iloc[0]["area_code"]
+section = RenderedSection("workforce", "Social work", 10, "<p>body</p>", [])
+html = render_pack_html(pack_context(store, area_code=code, period=None, sections=[section],
+                                     comparator="statistical neighbours", committee="C", meeting_date=""))
+assert "Notes on the data" in html and "Sources and definitions" in html
+heavy = [m for m in ("matplotlib", "seaborn", "scipy.stats", "helpers.charts", "helpers.compare") if m in sys.modules]
+print("heavy:", ",".join(heavy))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=os.environ)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("heavy:"), out.stdout
+
+
 def test_render_section_strips_code_scripts_and_stderr():
     from helpers.render import render_section
     nb = nbformat.v4.new_notebook()

@@ -122,6 +122,7 @@ import pandas as pd
 from scipy import stats
 
 from .indicators import STATUS_WORDS, Indicator, load_catalogue
+from .neighbours import DEFAULT_MODEL
 
 __all__ = [
     "Comparison", "Trend", "YearChange", "FunnelResult", "compare_indicator", "compare_council",
@@ -131,7 +132,6 @@ __all__ = [
     "Overdispersion", "estimate_overdispersion",
 ]
 
-DEFAULT_MODEL = "dfe_2025"
 Z95 = float(stats.norm.ppf(0.975))     # 1.96
 Z998 = float(stats.norm.ppf(0.999))    # 3.09
 SCALE = {"percent": 100.0, "per_10k": 10_000.0, "ratio": 1.0, "days": 1.0, "gbp": 1.0}

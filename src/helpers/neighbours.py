@@ -32,6 +32,8 @@ __all__ = ["NEIGHBOUR_COLUMNS", "sniff_neighbours", "load_sn_model_2025", "load_
            "load_neighbours", "load_comparator_groups", "map_to_current", "neighbours_of"]
 
 NEIGHBOUR_COLUMNS = ["model", "area_code", "area_name", "rank", "neighbour_code", "closeness"]
+#: The statistical neighbour model packs compare with unless told otherwise.
+DEFAULT_MODEL = "dfe_2025"
 _SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".ods"}
 _HINT_2025 = ("Download the statistical neighbour model again from DfE's 'Children's services "
               "statistical neighbour benchmarking tool' page")

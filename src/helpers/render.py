@@ -303,10 +303,7 @@ def comparator_members(store, area_code: str, comparator: str | None) -> list[st
     nb = store.neighbours
     if nb is None or nb.empty:
         return []
-    try:
-        from .compare import DEFAULT_MODEL
-    except ImportError:
-        DEFAULT_MODEL = nb["model"].iloc[0]
+    from .neighbours import DEFAULT_MODEL
     rows = nb[(nb["area_code"] == area_code) & (nb["model"] == DEFAULT_MODEL)]
     return list(rows.sort_values("rank")["neighbour_code"])
 
@@ -342,7 +339,7 @@ def data_notes(store, area_code: str, comparator_codes, region_code: str, indica
                period: int | None, years: int = 5) -> dict:
     """Codes in place of figures, reorganisations, joint returns, small
     numbers and catalogue caveats for the figures a pack shows."""
-    from .charts import STATUS_WORDS
+    from .indicators import STATUS_WORDS
     codes_in_pack = [area_code, *comparator_codes, region_code, "E92000001"]
     areas = store.areas
     joint_rows = areas[areas["is_joint"].astype(bool)]
