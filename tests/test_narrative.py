@@ -105,6 +105,27 @@ def test_real_suppressed_and_not_available(real_store):
     assert hackney.startswith("At 31 March 2022 Hackney's figure for the rate of children in need is not available")
 
 
+def test_real_unusual_among_councils_only_beyond_the_adjusted_limits(real_store):
+    blackpool = compare_indicator(real_store, "890", "cla_rate")  # 184 per 10,000 against 67 for all councils
+    assert blackpool.funnel.classification == "above_99.8" and blackpool.funnel.overdispersed
+    assert ("Allowing for its size and the usual differences between councils, the figure is unusually high"
+            in describe(blackpool))
+    # with chance limits alone it is also outside, but so are most councils: nothing is said
+    plain = compare_indicator(real_store, "890", "cla_rate", overdispersion=False)
+    assert plain.funnel.classification == "above_99.8" and "unusually" not in describe(plain)
+    dorset = compare_indicator(real_store, "838", "fd_referral_rate")
+    assert dorset.funnel.classification == "within" and "unusually" not in describe(dorset)
+    # across every council and measure, the sentence follows the adjusted 99.8% limits exactly
+    said = 0
+    for code in ("890", "838", "204", "878", "420"):
+        for c in compare_council(real_store, code):
+            unusual = "unusually" in describe(c)
+            assert unusual == (c.has_value and c.funnel.overdispersed
+                               and c.funnel.classification in ("above_99.8", "below_99.8")), (code, c.indicator_id)
+            said += unusual
+    assert said >= 3
+
+
 def test_real_joint_and_agency_question(real_store):
     k = headline(compare_indicator(real_store, "314", "wf_agency"))
     assert "(joint return with Richmond upon Thames)" in k

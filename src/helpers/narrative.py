@@ -10,6 +10,9 @@ The wording follows the statistics and never goes further than they do:
   context-only indicators say "highest" / "lowest";
 * a trend is named only when the trend test found one; otherwise "no clear
   trend", or "not enough years to judge a trend";
+* "unusually high" / "unusually low" among all councils only beyond the 99.8%
+  funnel limit that allows for the usual differences between councils
+  (over-dispersion), never against chance limits alone;
 * a missing figure is never estimated: it is "suppressed" (c), "not
   available" (x), "not applicable" (z) or "low reliability" (u);
 * the period basis is always named (31 March, 30 September, financial year).
@@ -26,7 +29,7 @@ from collections.abc import Iterable
 from .compare import Comparison, Trend
 
 __all__ = ["headline", "describe", "value_text", "status_sentence", "rank_sentence", "band_sentence",
-           "trend_phrase", "change_sentence", "key_messages", "score_finding", "finding_directions",
+           "unusual_sentence", "trend_phrase", "change_sentence", "key_messages", "score_finding", "finding_directions",
            "questions", "QUESTIONS", "GENERIC_QUESTIONS", "ordinal", "possessive", "SUBJECTS"]
 
 #: How a sentence names each indicator ("Dorset's <subject> was ...").
@@ -261,6 +264,19 @@ def band_sentence(c: Comparison) -> str:
     return f"Among {c.position_n} councils in England it is {where}, in {bands[c.band]} (band {c.band})."
 
 
+def unusual_sentence(c: Comparison) -> str:
+    """'Allowing for its size and the usual differences between councils,
+    the figure is unusually high.' Said only when the council is beyond the 99.8%
+    funnel limit that allows for over-dispersion: with chance limits alone
+    most councils would be "unusual" (see docs/statistics.md)."""
+    f = c.funnel
+    if not c.has_value or not f.overdispersed or f.classification not in ("above_99.8", "below_99.8"):
+        return ""
+    side = "high" if f.classification == "above_99.8" else "low"
+    return (f"Allowing for its size and the usual differences between councils, the figure is unusually {side} "
+            f"(beyond the 99.8% funnel limit).")
+
+
 def change_sentence(c: Comparison) -> str:
     """Change since the previous period, and whether it is beyond chance."""
     ch = c.change_1y
@@ -286,7 +302,7 @@ def headline(c: Comparison) -> str:
 def describe(c: Comparison) -> str:
     """The headline plus the national position, the change since last year
     and any caution (small numbers, series starting late, caveats)."""
-    parts = [headline(c), band_sentence(c), change_sentence(c)]
+    parts = [headline(c), band_sentence(c), unusual_sentence(c), change_sentence(c)]
     if c.has_value and c.funnel.small_numbers:
         parts.append("The numbers are small, so treat the comparison with caution.")
     if c.has_value and c.status == "u":
