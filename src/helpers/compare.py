@@ -42,18 +42,17 @@ Over-dispersion (the funnel of all councils)
     Councils differ in real ways, so their spread is usually far wider than
     chance alone (on the 2025 releases 23% to 93% of councils fall outside
     the 95% chance limits, depending on the measure; 4% to 18% outside the
-    adjusted limits). Following Spiegelhalter
-    (2005), each council's z-score against the target is winsorised at the
-    10th and 90th percentiles and phi = mean(z^2); when k * phi exceeds the
-    95th percentile of chi-squared on k - 1 degrees of freedom (k councils
-    with counts, at least 10), an additive random effect
-    tau^2 = (k phi - (k - 1)) / (sum w - sum w^2 / sum w), w = 1 / s^2, is
-    added to the limits: each chance half-width h becomes
-    sqrt(h^2 + z^2 tau^2) (s is the binomial or Poisson standard error at
-    the target; the exact or Wilson limits keep their asymmetry). Without
-    significant over-dispersion tau^2 = 0 and the limits are chance limits.
-    NHS England's SHMI uses the same adjustment. Winsorising keeps a few
-    outlying councils from widening every limit; the price is that with
+    adjusted limits). Following Spiegelhalter (2005), each council's z-score
+    against the target is winsorised at the 10th and 90th percentiles and
+    phi = mean(z^2); when k * phi exceeds the 95th percentile of chi-squared
+    on k - 1 degrees of freedom (k councils with counts, at least 10), an
+    additive random effect tau^2 = (k phi - (k - 1)) / (sum w - sum w^2 /
+    sum w), w = 1 / s^2, is added to the limits: each chance half-width h
+    becomes sqrt(h^2 + z^2 tau^2) (s is the binomial or Poisson standard
+    error at the target; the exact or Wilson limits keep their asymmetry).
+    Without significant over-dispersion tau^2 = 0 and the limits are chance
+    limits. NHS England's SHMI uses the same adjustment. Winsorising keeps a
+    few outlying councils from widening every limit; the price is that with
     normally spread councils tau^2 comes out at about half the true
     between-council variance, so about 1 council in 8 (not 1 in 20) falls
     outside the 95% limits: the limits lean towards flagging, not hiding.
