@@ -340,6 +340,26 @@ def test_warm_kernels_use_their_own_local_sockets(pack_env, capfd):
             kernel.shutdown()
     assert "without encryption" not in capfd.readouterr().err
     assert not any(kernel.alive() for kernel in kernels)
+    assert not [p for p in os.listdir(jupyter_runtime_dir()) if p.startswith(os.path.basename(kernels[0].km.ip))]
+
+
+def test_kernels_keep_tcp_where_local_sockets_cannot_be_made(monkeypatch, tmp_path):
+    from helpers import pack
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / ("deep" * 30)))  # too long for a socket path
+    assert pack._ipc_prefix() is None
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(blocked / "runtime"))
+    assert pack._ipc_prefix() is None
+    import shutil
+    import tempfile
+    short = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # a socket path must stay short
+    try:
+        monkeypatch.setenv("JUPYTER_RUNTIME_DIR", short)
+        prefix = pack._ipc_prefix()
+        assert prefix and prefix.startswith(os.path.join(short, "scrutiny-")) and os.listdir(short) == []
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 @pytest.mark.slow

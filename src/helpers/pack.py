@@ -244,17 +244,10 @@ class WarmKernel:
         self._client.km = self._client.create_kernel_manager()
         # local sockets beside the connection file: no TCP ports to open, and
         # nothing for the kernel to warn about on every build
-        # (a socket's path must stay under about 100 bytes; a longer runtime
-        # folder keeps TCP)
-        if os.name == "posix":
-            import uuid
-
-            from jupyter_core.paths import jupyter_runtime_dir
-            prefix = os.path.join(jupyter_runtime_dir(), f"scrutiny-{uuid.uuid4().hex[:12]}")
-            if len(prefix.encode()) < 90:
-                os.makedirs(jupyter_runtime_dir(), exist_ok=True)
-                self._client.km.transport = "ipc"
-                self._client.km.ip = prefix
+        prefix = _ipc_prefix()
+        if prefix:
+            self._client.km.transport = "ipc"
+            self._client.km.ip = prefix
         self._client.start_new_kernel()
         self._client.start_new_kernel_client()
         self.km, self.kc = self._client.km, self._client.kc
@@ -298,6 +291,35 @@ class WarmKernel:
             run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # pragma: no cover - best effort at exit
             pass
+
+
+def _ipc_prefix() -> str | None:
+    """A path prefix for one kernel's local (IPC) sockets in the Jupyter
+    runtime folder, or None to keep TCP: not a POSIX system, a path too
+    long for a socket (about 100 bytes), or a folder that cannot hold one."""
+    if os.name != "posix":
+        return None
+    import socket
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+    folder = jupyter_runtime_dir()
+    prefix = os.path.join(folder, f"scrutiny-{uuid.uuid4().hex[:12]}")
+    if len(prefix.encode()) >= 90:
+        return None
+    probe = f"{prefix}-probe"
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.bind(probe)
+    except OSError:
+        return None
+    finally:
+        try:
+            os.unlink(probe)
+        except OSError:
+            pass
+    return prefix
 
 
 def _kernel_env_key() -> tuple:
