@@ -1311,7 +1311,8 @@ def compare_all(store, period: int | None = None, *, model: str = DEFAULT_MODEL,
     neighbour_max, england, rank, rank_n, position, position_n, band, funnel,
     small_numbers, vs_neighbours, vs_england, trend (3 years),
     trend_judgement, trend_5, change_1y, change_1y_beyond_chance, rag,
-    rag_neighbours, rag_target."""
+    rag_neighbours, rag_target. ``funnel`` allows for over-dispersion unless
+    ``overdispersion=False``, as :func:`compare_indicator` does."""
     st = _as_store(store)
     ids = [i for i in (list(indicators) if indicators is not None else st.catalogue.ids())]
     councils = _council_list(st, model)
