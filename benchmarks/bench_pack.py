@@ -136,6 +136,9 @@ def main(argv=None) -> int:
             print(f"naive (papermill CLI + nbconvert CLI per notebook + WeasyPrint): {n:.1f} s")
         o, timings = ours(args.council, args.data, args.notebooks, work / "reports")
         print(f"ours, first pack in a new process (kernel start included): {o:.1f} s")
+        starts = [k for k in timings if k.startswith("execute:")][:2]  # the first section in each kernel
+        print("    " + ", ".join(f"{k} {timings[k]:.2f} s" for k in [*starts, "assemble", "pdf"] if k in timings)
+              + "  (the first section in each kernel includes starting it)")
         warm = []
         for _ in range(max(1, args.repeat)):
             before = process_cpu()
