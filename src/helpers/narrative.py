@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from .compare import Comparison, Trend
 
 __all__ = ["headline", "describe", "value_text", "status_sentence", "rank_sentence", "band_sentence",
-           "unusual_sentence", "trend_phrase", "change_sentence", "key_messages", "score_finding", "finding_directions",
-           "questions", "QUESTIONS", "GENERIC_QUESTIONS", "ordinal", "possessive", "SUBJECTS"]
+           "unusual_sentence", "trend_phrase", "change_sentence", "key_messages", "score_finding",
+           "finding_directions", "questions", "QUESTIONS", "GENERIC_QUESTIONS", "ordinal", "possessive", "SUBJECTS"]
 
 #: How a sentence names each indicator ("Dorset's <subject> was ...").
 SUBJECTS = {
@@ -266,9 +266,9 @@ def band_sentence(c: Comparison) -> str:
 
 def unusual_sentence(c: Comparison) -> str:
     """'Allowing for its size and the usual differences between councils,
-    the figure is unusually high.' Said only when the council is beyond the 99.8%
-    funnel limit that allows for over-dispersion: with chance limits alone
-    most councils would be "unusual" (see docs/statistics.md)."""
+    the figure is unusually high.' Said only when the council is beyond the
+    99.8% funnel limit that allows for over-dispersion: with chance limits
+    alone most councils would be "unusual" (see docs/statistics.md)."""
     f = c.funnel
     if not c.has_value or not f.overdispersed or f.classification not in ("above_99.8", "below_99.8"):
         return ""
