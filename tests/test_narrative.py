@@ -124,6 +124,25 @@ def test_real_unusual_among_councils_only_beyond_the_adjusted_limits(real_store)
                                and c.funnel.classification in ("above_99.8", "below_99.8")), (code, c.indicator_id)
             said += unusual
     assert said >= 3
+    # and members are given a question about it, good side or bad
+    assert "unusual" in finding_directions(blackpool)
+    asked = questions([blackpool])
+    assert any("outside the usual range for councils, even allowing for size" in q for q in asked)
+    assert not any("usual range" in q for q in questions(compare_council(real_store, "838", indicators=["fd_referral_rate"])))
+    # a measure with a better side: asked about on the worse side only
+    harrow = compare_indicator(real_store, "310", "wf_agency")  # 39.8% agency workers
+    assert harrow.funnel.classification == "above_99.8" and "unusual" in finding_directions(harrow)
+    scilly = compare_indicator(real_store, "420", "fd_rereferral")  # no re-referrals at all
+    assert scilly.funnel.classification == "below_99.8" and "unusually low" in describe(scilly)
+    assert "unusual" not in finding_directions(scilly)
+    # several such measures share one question
+    front_door = [c for c in compare_council(real_store, "890") if c.indicator.section == "front_door"]
+    shared = [q for q in questions(front_door) if "usual range" in q]
+    assert len(shared) == 1 and shared[0].startswith("Why are the rate of referrals, ")
+    assert shared[0].count(" the rate of ") >= 2
+    # a whole pack's summary names the three that stand out most and counts the rest
+    everything = [q for q in questions(compare_council(real_store, "890")) if "usual range" in q]
+    assert len(everything) == 1 and re.search(r"and \d+ other measures outside the usual range", everything[0])
 
 
 def test_real_joint_and_agency_question(real_store):

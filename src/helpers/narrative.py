@@ -460,12 +460,14 @@ GENERIC_QUESTIONS = {
     "worsening": "What is behind the worsening {subject}, and when will it turn round?",
     "high": "What explains the {subject} being higher than similar councils?",
     "low": "What explains the {subject} being lower than similar councils?",
+    "unusual": ("Why is the {subject} outside the usual range for councils, even allowing for size, and is it "
+                "recorded the same way as elsewhere?"),
     "rising": "What is behind the rise in the {subject}?",
     "falling": "What is behind the fall in the {subject}?",
     "suppressed": "Can officers share the local figure for the {subject}, which the national release suppresses?",
 }
 
-_DIRECTION_ORDER = ("worse", "worsening", "high", "low", "rising", "falling", "suppressed")
+_DIRECTION_ORDER = ("worse", "worsening", "high", "low", "unusual", "rising", "falling", "suppressed")
 
 
 def finding_directions(c: Comparison) -> list[str]:
@@ -486,6 +488,14 @@ def finding_directions(c: Comparison) -> list[str]:
         t = c.trend_3 if c.trend_3.is_trend else c.trend_5
         if t.is_trend:
             out.append(t.direction)
+    # beyond the 99.8% limit that allows for the usual differences between
+    # councils: for a context measure either way (an outlier may be a
+    # difference in recording), otherwise only on the worse side
+    if unusual_sentence(c):
+        high = c.funnel.classification == "above_99.8"
+        if c.is_context or high != c.indicator.higher_is_better:
+            out.insert(next((i for i, d in enumerate(out) if d in ("better", "rising", "falling")), len(out)),
+                       "unusual")
     return out
 
 
@@ -496,11 +506,13 @@ def questions(comparisons: Comparison | Iterable[Comparison], *, generic: bool =
     :data:`GENERIC_QUESTIONS` when ``generic``. Only findings scoring at
     least ``min_score`` (:func:`score_finding`; 2 = beyond the 95% limit or a
     three-year trend) are asked about, except suppressed figures, which
-    always prompt a request for the local figure. Ordered by score; no
+    always prompt a request for the local figure. Measures outside the usual
+    range for councils share one question. Ordered by score; no
     duplicates."""
     if isinstance(comparisons, Comparison):
         comparisons = [comparisons]
     items = []
+    unusual: list[tuple[int, str, str]] = []
     for c in comparisons:
         if c.has_value and score_finding(c) < min_score:
             continue
@@ -508,10 +520,25 @@ def questions(comparisons: Comparison | Iterable[Comparison], *, generic: bool =
             if d == "better":
                 continue
             q = QUESTIONS.get((c.indicator_id, d))
+            if q is None and d == "unusual":
+                unusual.append((-score_finding(c), c.indicator_id, _subject(c)))
+                continue
             if q is None and generic and d in GENERIC_QUESTIONS:
                 q = GENERIC_QUESTIONS[d].format(subject=_subject(c))
             if q:
                 items.append((-score_finding(c), _DIRECTION_ORDER.index(d), c.indicator_id, q))
+    if unusual and generic:
+        unusual.sort()
+        subjects = [f"the {subject}" for *_, subject in unusual]
+        if len(subjects) > 4:  # the three that stand out most, then a count
+            subjects = [*subjects[:3], f"{len(subjects) - 3} other measures"]
+        if len(subjects) == 1:
+            q = GENERIC_QUESTIONS["unusual"].format(subject=unusual[0][2])
+        else:
+            listed = ", ".join(subjects[:-1]) + " and " + subjects[-1]
+            q = (f"Why are {listed} outside the usual range for councils, even allowing for size, and are they "
+                 f"recorded the same way as elsewhere?")
+        items.append((unusual[0][0], _DIRECTION_ORDER.index("unusual"), unusual[0][1], q))
     items.sort(key=lambda t: t[:3])
     seen, out = set(), []
     for *_, q in items:
