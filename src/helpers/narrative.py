@@ -264,15 +264,22 @@ def band_sentence(c: Comparison) -> str:
     return f"Among {c.position_n} councils in England it is {where}, in {bands[c.band]} (band {c.band})."
 
 
+def _unusual_side(c: Comparison) -> str | None:
+    """"high" or "low" when the council is beyond the 99.8% funnel limit that
+    allows for over-dispersion, else None: with chance limits alone most
+    councils would be "unusual" (see docs/statistics.md)."""
+    f = c.funnel
+    if not c.has_value or not f.overdispersed:
+        return None
+    return {"above_99.8": "high", "below_99.8": "low"}.get(f.classification)
+
+
 def unusual_sentence(c: Comparison) -> str:
     """'Allowing for its size and the usual differences between councils,
-    the figure is unusually high.' Said only when the council is beyond the
-    99.8% funnel limit that allows for over-dispersion: with chance limits
-    alone most councils would be "unusual" (see docs/statistics.md)."""
-    f = c.funnel
-    if not c.has_value or not f.overdispersed or f.classification not in ("above_99.8", "below_99.8"):
+    the figure is unusually high.', or "" (see :func:`_unusual_side`)."""
+    side = _unusual_side(c)
+    if side is None:
         return ""
-    side = "high" if f.classification == "above_99.8" else "low"
     return (f"Allowing for its size and the usual differences between councils, the figure is unusually {side} "
             f"(beyond the 99.8% funnel limit).")
 
@@ -460,8 +467,8 @@ GENERIC_QUESTIONS = {
     "worsening": "What is behind the worsening {subject}, and when will it turn round?",
     "high": "What explains the {subject} being higher than similar councils?",
     "low": "What explains the {subject} being lower than similar councils?",
-    "unusual": ("Why is the {subject} outside the usual range for councils, even allowing for size, and is it "
-                "recorded the same way as elsewhere?"),
+    "unusual": ("Why {verb} {subjects} outside the usual range for councils, even allowing for size, and {verb} "
+                "{pronoun} recorded the same way as elsewhere?"),
     "rising": "What is behind the rise in the {subject}?",
     "falling": "What is behind the fall in the {subject}?",
     "suppressed": "Can officers share the local figure for the {subject}, which the national release suppresses?",
@@ -491,9 +498,9 @@ def finding_directions(c: Comparison) -> list[str]:
     # beyond the 99.8% limit that allows for the usual differences between
     # councils: for a context measure either way (an outlier may be a
     # difference in recording), otherwise only on the worse side
-    if unusual_sentence(c):
-        high = c.funnel.classification == "above_99.8"
-        if c.is_context or high != c.indicator.higher_is_better:
+    side = _unusual_side(c)
+    if side is not None:
+        if c.is_context or (side == "high") != c.indicator.higher_is_better:
             out.insert(next((i for i, d in enumerate(out) if d in ("better", "rising", "falling")), len(out)),
                        "unusual")
     return out
@@ -532,12 +539,10 @@ def questions(comparisons: Comparison | Iterable[Comparison], *, generic: bool =
         subjects = [f"the {subject}" for *_, subject in unusual]
         if len(subjects) > 4:  # the three that stand out most, then a count
             subjects = [*subjects[:3], f"{len(subjects) - 3} other measures"]
-        if len(subjects) == 1:
-            q = GENERIC_QUESTIONS["unusual"].format(subject=unusual[0][2])
-        else:
-            listed = ", ".join(subjects[:-1]) + " and " + subjects[-1]
-            q = (f"Why are {listed} outside the usual range for councils, even allowing for size, and are they "
-                 f"recorded the same way as elsewhere?")
+        listed = subjects[0] if len(subjects) == 1 else ", ".join(subjects[:-1]) + " and " + subjects[-1]
+        one = len(subjects) == 1
+        q = GENERIC_QUESTIONS["unusual"].format(subjects=listed, verb="is" if one else "are",
+                                                pronoun="it" if one else "they")
         items.append((unusual[0][0], _DIRECTION_ORDER.index("unusual"), unusual[0][1], q))
     items.sort(key=lambda t: t[:3])
     seen, out = set(), []
