@@ -565,18 +565,20 @@ def _standard_error(kind: str, target_raw: float, den) -> np.ndarray:
     return np.sqrt(target_raw / den)
 
 
-def estimate_overdispersion(kind: str | None, target_raw: float, num, den, *, winsor: float = WINSOR,
-                            alpha: float = 0.05) -> Overdispersion:
+def estimate_overdispersion(kind: str | None, target_raw: float, num, den, value=None, *,
+                            winsor: float = WINSOR, alpha: float = 0.05) -> Overdispersion:
     """Over-dispersion of the councils' rates ``num / den`` around
     ``target_raw`` (a proportion, or a rate per unit of exposure): see
-    "Over-dispersion" in the module docstring. Rows without usable counts
-    are left out."""
+    "Over-dispersion" in the module docstring. Rows without usable counts,
+    or without a published ``value`` when values are given, are left out."""
     if kind is None or not np.isfinite(target_raw) or target_raw <= 0 or \
             (kind == "binomial" and target_raw >= 1):
         return NO_OVERDISPERSION
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)
     ok = _usable_counts(kind, num, den)
+    if value is not None:
+        ok &= np.isfinite(np.asarray(value, dtype=float))
     k = int(ok.sum())
     if k < MIN_COUNCILS_FOR_OVERDISPERSION:
         return Overdispersion(float("nan"), 0.0, k, float("nan"))
@@ -727,10 +729,7 @@ def classify_funnel(frame: pd.DataFrame, indicator: Indicator, target: float | N
     if target is None:
         target = _pooled_target(out, kind, scale, float(np.nanmean(value)) if np.isfinite(value).any() else np.nan)
     usable = _usable_counts(kind, num, den)
-    od = NO_OVERDISPERSION
-    if overdispersion:
-        has = usable & np.isfinite(value)
-        od = estimate_overdispersion(kind, target / scale, num[has], den[has])
+    od = estimate_overdispersion(kind, target / scale, num, den, value) if overdispersion else NO_OVERDISPERSION
     lim = _limits_raw(kind, target / scale, np.where(usable, den, 1.0), method, od.tau2)
     scaled = {k: (lo * scale, hi * scale) for k, (lo, hi) in lim.items()}
     out["funnel_target"] = target
@@ -771,9 +770,8 @@ def funnel_curve(frame: pd.DataFrame, indicator: Indicator, target: float | None
     if not overdispersion:
         tau2 = 0.0
     elif tau2 is None:
-        has = frame["value"].notna().to_numpy()
-        tau2 = estimate_overdispersion(kind, target / scale, frame["numerator"].to_numpy(dtype=float)[has],
-                                       frame["denominator"].to_numpy(dtype=float)[has]).tau2
+        tau2 = estimate_overdispersion(kind, target / scale, frame["numerator"], frame["denominator"],
+                                       frame["value"]).tau2
     return funnel_limits(grid, target, indicator.unit, method=method, kind=kind, tau2=tau2)
 
 
@@ -1438,7 +1436,7 @@ def compare_all(store, period: int | None = None, *, model: str = DEFAULT_MODEL,
             fallback = float(nat_v[0]) if len(nat_v) else np.nan
             target = float(ln[okp].sum() / ld[okp].sum() * scale) if okp.any() and ld[okp].sum() > 0 else fallback
             usable = _usable_counts(kind, n1, d1)
-            tau2 = estimate_overdispersion(kind, target / scale, ln[okp], ld[okp]).tau2 if overdispersion else 0.0
+            tau2 = estimate_overdispersion(kind, target / scale, ln, ld, lv).tau2 if overdispersion else 0.0
             lim = _limits_raw(kind, target / scale, np.where(usable, d1, 1.0), funnel_method, tau2)
             scaled = {k2: (lo * scale, hi * scale) for k2, (lo, hi) in lim.items()}
             fcls = np.where(usable, _classify(v, scaled), "no_counts")
