@@ -32,39 +32,27 @@ __all__ = ["headline", "describe", "value_text", "status_sentence", "rank_senten
            "unusual_sentence", "trend_phrase", "change_sentence", "key_messages", "score_finding",
            "finding_directions", "questions", "QUESTIONS", "GENERIC_QUESTIONS", "ordinal", "possessive", "SUBJECTS"]
 
-#: How a sentence names each indicator ("Dorset's <subject> was ...").
-SUBJECTS = {
-    "wf_caseload": "average caseload",
-    "wf_agency": "agency social worker rate",
-    "wf_vacancy": "social worker vacancy rate",
-    "wf_turnover": "social worker turnover rate",
-    "wf_absence": "social worker sickness absence rate",
-    "wf_days_lost": "sickness absence",
-    "wf_starters": "social worker starters rate",
-    "fd_referral_rate": "rate of referrals",
-    "fd_rereferral": "rate of re-referrals within 12 months",
-    "fd_nfa": "share of referrals ending in no further action",
-    "fd_not_in_need": "share of referrals assessed as not in need",
-    "cin_rate": "rate of children in need",
-    "cin_start_rate": "rate of new episodes of need",
-    "cp_rate": "rate of children on a child protection plan",
-    "cp_start_rate": "rate of child protection plans started",
-    "cp_repeat": "share of child protection plans that were a second or subsequent plan",
-    "cp_2yr": "share of child protection plans open two years or more",
-    "cla_rate": "rate of children looked after",
-    "cla_start_rate": "rate of children starting to be looked after",
-    "cla_cease_rate": "rate of children ceasing to be looked after",
-    "ps_3plus_year": "share of children looked after with three or more placements in the year",
-    "ps_3plus_2yr": "share of children looked after with three or more placements in two years",
-    "ps_longterm": "long-term placement stability",
-    "sw_3plus": "share of children looked after with three or more social workers in the year",
-    "cl_accom_1921": "share of care leavers aged 19 to 21 in suitable accommodation",
-    "cl_accom_1718": "share of care leavers aged 17 and 18 in suitable accommodation",
-    "cl_eet_1921": "share of care leavers aged 19 to 21 in education, employment or training",
-    "cl_eet_1718": "share of care leavers aged 17 and 18 in education, employment or training",
-    "sp_csc_per_child": "children's social care net spend per child",
-    "sp_cla_share": "looked-after children's share of children's social care spend",
-}
+def _catalogue():
+    from .catalogue import load_catalogue
+    global _CAT
+    if _CAT is None:
+        _CAT = load_catalogue()
+    return _CAT
+
+
+_CAT = None
+
+
+def __getattr__(name):
+    # kept for existing imports: the subjects and questions live in data/indicators.yml
+    if name == "SUBJECTS":
+        return {i.id: i.subject for i in _catalogue()}
+    if name == "QUESTIONS":
+        return {(i.id, d): q for i in _catalogue() for d, q in i.questions}
+    if name == "GENERIC_QUESTIONS":
+        return dict(_catalogue().generic_questions)
+    raise AttributeError(name)
+
 
 _STATUS_VERBS = {
     "c": "was suppressed in the national release to protect small numbers",
@@ -108,10 +96,7 @@ def possessive(name: str) -> str:
 
 
 def _subject(c: Comparison) -> str:
-    if c.indicator_id in SUBJECTS:
-        return SUBJECTS[c.indicator_id]
-    label = c.indicator.label
-    return label[0].lower() + label[1:] if label[:2] != label[:2].upper() else label
+    return c.indicator.name_in_sentence
 
 
 def value_text(c: Comparison, value: float | None = None) -> str:
@@ -417,63 +402,6 @@ def key_messages(comparisons: Iterable[Comparison], n: int = 5) -> list[str]:
 
 # --------------------------------------------------------------------------- questions
 
-#: Questions keyed by (indicator id, direction). Directions: "worse" (worse
-#: than comparators beyond limits, or red), "worsening" (a trend the wrong
-#: way), "better", "high"/"low" (context indicators beyond limits),
-#: "rising"/"falling" (context trends), "suppressed".
-QUESTIONS: dict[tuple[str, str], str] = {
-    ("wf_agency", "worse"): "What is the plan to convert agency posts to permanent, and by when?",
-    ("wf_agency", "worsening"): "Why is reliance on agency social workers growing, and what is it costing?",
-    ("wf_caseload", "worse"): "How many social workers hold more cases than the council's own limit, and in which teams?",
-    ("wf_caseload", "worsening"): "What is driving caseloads up, and what is the plan to bring them down?",
-    ("wf_vacancy", "worse"): "Which teams carry the vacancies, and how are their children's cases covered?",
-    ("wf_vacancy", "worsening"): "Why are vacancies rising, and what is the recruitment plan?",
-    ("wf_turnover", "worse"): "What do exit interviews say about why social workers leave?",
-    ("wf_turnover", "worsening"): "What is being done to keep experienced social workers?",
-    ("wf_absence", "worse"): "What support is there for social workers' wellbeing, and what causes most absence?",
-    ("wf_days_lost", "worse"): "What support is there for social workers' wellbeing, and what causes most absence?",
-    ("fd_referral_rate", "high"): "Where do referrals come from, and how many lead to a social work assessment?",
-    ("fd_referral_rate", "rising"): "Is the rise in referrals seasonal or sustained, and which partners refer more?",
-    ("fd_referral_rate", "low"): "Are partners confident about when and how to refer?",
-    ("fd_rereferral", "worse"): "Why do families come back within 12 months? Are cases closed before change is secure?",
-    ("fd_rereferral", "worsening"): "What does the audit of re-referred families show?",
-    ("fd_nfa", "high"): "Why do so many referrals end in no further action, and is advice to referrers working?",
-    ("fd_not_in_need", "high"): "Could more of the families assessed as not in need have been helped by early help instead?",
-    ("cin_rate", "high"): "What is driving the number of children in need, and is early help reaching families sooner?",
-    ("cin_rate", "rising"): "What is behind the rise in children in need?",
-    ("cp_rate", "high"): "Why is the child protection rate above similar councils, and how are plan thresholds applied?",
-    ("cp_rate", "low"): "Is the low child protection rate a sign of effective early help, or could risk be missed?",
-    ("cp_rate", "rising"): "What is behind the rise in child protection plans?",
-    ("cp_repeat", "worse"): "Why are children coming back onto a plan, and what does the audit of repeat plans show?",
-    ("cp_2yr", "worse"): "What is holding up progress for children on a plan for two years or more?",
-    ("cla_rate", "high"): "What is the council doing to help children stay safely with their families?",
-    ("cla_rate", "rising"): "What is behind the rise in children looked after, and what is the cost pressure?",
-    ("cla_start_rate", "high"): "Why are more children coming into care than in similar councils?",
-    ("ps_3plus_year", "worse"): "What is the placement sufficiency plan, and how many moves were unplanned?",
-    ("ps_3plus_2yr", "worse"): "What is the placement sufficiency plan, and how many moves were unplanned?",
-    ("ps_longterm", "worse"): "What stops children in long-term care from staying with the same carer?",
-    ("sw_3plus", "worse"): "What is being done so that children in care keep the same social worker?",
-    ("cl_accom_1921", "worse"): "Where are care leavers living who are not in suitable accommodation, and what is the plan?",
-    ("cl_accom_1718", "worse"): "Where are care leavers living who are not in suitable accommodation, and what is the plan?",
-    ("cl_eet_1921", "worse"): "What apprenticeships and jobs does the council itself offer care leavers?",
-    ("cl_eet_1718", "worse"): "What apprenticeships and jobs does the council itself offer care leavers?",
-    ("sp_csc_per_child", "high"): "What drives spend per child above similar councils: placements, staffing or agency costs?",
-    ("sp_csc_per_child", "rising"): "Which budget lines account for the rise in spend per child?",
-    ("sp_cla_share", "high"): "Which placements cost most, and what is the plan for sufficiency?",
-}
-
-GENERIC_QUESTIONS = {
-    "worse": "Why is the {subject} worse than similar councils, and what is the plan to improve it?",
-    "worsening": "What is behind the worsening {subject}, and when will it turn round?",
-    "high": "What explains the {subject} being higher than similar councils?",
-    "low": "What explains the {subject} being lower than similar councils?",
-    "unusual": ("Why {verb} {subjects} outside the usual range for councils, even allowing for size, and {verb} "
-                "{pronoun} recorded the same way as elsewhere?"),
-    "rising": "What is behind the rise in the {subject}?",
-    "falling": "What is behind the fall in the {subject}?",
-    "suppressed": "Can officers share the local figure for the {subject}, which the national release suppresses?",
-}
-
 _DIRECTION_ORDER = ("worse", "worsening", "high", "low", "unusual", "rising", "falling", "suppressed")
 
 
@@ -526,12 +454,12 @@ def questions(comparisons: Comparison | Iterable[Comparison], *, generic: bool =
         for d in finding_directions(c):
             if d == "better":
                 continue
-            q = QUESTIONS.get((c.indicator_id, d))
+            q = c.indicator.question(d)
             if q is None and d == "unusual":
                 unusual.append((-score_finding(c), c.indicator_id, _subject(c)))
                 continue
-            if q is None and generic and d in GENERIC_QUESTIONS:
-                q = GENERIC_QUESTIONS[d].format(subject=_subject(c))
+            if q is None and generic and d in _catalogue().generic_questions:
+                q = _catalogue().generic_questions[d].format(subject=_subject(c))
             if q:
                 items.append((-score_finding(c), _DIRECTION_ORDER.index(d), c.indicator_id, q))
     if unusual and generic:
@@ -541,7 +469,7 @@ def questions(comparisons: Comparison | Iterable[Comparison], *, generic: bool =
             subjects = [*subjects[:3], f"{len(subjects) - 3} other measures"]
         listed = subjects[0] if len(subjects) == 1 else ", ".join(subjects[:-1]) + " and " + subjects[-1]
         one = len(subjects) == 1
-        q = GENERIC_QUESTIONS["unusual"].format(subjects=listed, verb="is" if one else "are",
+        q = _catalogue().generic_questions["unusual"].format(subjects=listed, verb="is" if one else "are",
                                                 pronoun="it" if one else "they")
         items.append((unusual[0][0], _DIRECTION_ORDER.index("unusual"), unusual[0][1], q))
     items.sort(key=lambda t: t[:3])
