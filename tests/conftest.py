@@ -54,6 +54,18 @@ def real_store(real_dir, store_cache):
 
 
 @pytest.fixture(scope="session")
+def every_comparison(real_store):
+    """compare_all's table of the real store and, for each of its rows, the
+    single-council comparison (tests using it share xdist_group
+    "every_comparison", so one worker computes it once)."""
+    from helpers.stats import compare_all, compare_indicator
+    table = compare_all(real_store)
+    comps = {(r.area_code, r.indicator): compare_indicator(real_store, r.area_code, r.indicator)
+             for r in table[["area_code", "indicator"]].itertuples()}
+    return table, comps
+
+
+@pytest.fixture(scope="session")
 def demo_raw(tmp_path_factory) -> Path:
     from helpers.demo import generate_demo_data
     out = tmp_path_factory.mktemp("demo-raw")

@@ -54,10 +54,8 @@ def test_no_official_data_is_tracked():
     assert not [f for f in tracked_files() if f.startswith("data/") and f.endswith((".csv", ".ods", ".parquet"))]
 
 
-def _docstring_rules() -> dict[str, str]:
-    import helpers.compare
-
-    rules = helpers.compare.__doc__.split("-" * 62 + "\n", 1)[1]
+def _docstring_rules(module) -> dict[str, str]:
+    rules = module.__doc__.split("-" * 62 + "\n", 1)[1]
     out = {}
     for part in re.split(r"\n(?=\S)", rules):
         title, _, body = part.strip("\n").partition("\n")
@@ -71,8 +69,13 @@ def test_the_statistics_page_states_the_engine_rules_word_for_word():
     sections = {}
     for part in page.split("\n## ")[1:]:
         title, _, body = part.partition("\n")
+        body = re.split(r"^#", body, flags=re.M)[0]  # up to the next heading of any level
         sections[title.strip()] = " ".join(body.split())
-    rules = _docstring_rules()
-    assert len(rules) >= 8 and "Over-dispersion (the funnel of all councils)" in rules
-    for title, text in rules.items():
-        assert sections.get(title) == text, f"docs/statistics.md section {title!r} differs from compare.py"
+    import helpers.stats
+    import helpers.words
+    for module, least, must in ((helpers.stats, 10, "Over-dispersion (the funnel of all councils)"),
+                                (helpers.words, 6, "Trend words")):
+        rules = _docstring_rules(module)
+        assert len(rules) >= least and must in rules
+        for title, text in rules.items():
+            assert sections.get(title) == text, f"docs/statistics.md section {title!r} differs from {module.__name__}"

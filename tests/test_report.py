@@ -76,14 +76,16 @@ def test_good_parameters_are_normalised():
 
 def test_words_never_rely_on_a_glyph_or_a_colour():
     assert report.format_rank(1, 11, context=False) == "1st of 11 (1st is best)"
-    assert report.format_rank(2, 10, context=True, tied=True) == "joint 2nd of 10 (1st is highest)"
+    assert report.format_rank(2, 10, context=False, tied=True) == "joint 2nd of 10 (1st is best)"
+    assert report.format_rank(2, 10, context=True, tied=True) == "not ranked"
     assert report.format_rank(float("nan"), 10, context=False) == "not ranked"
     assert report.format_rank(12, 150, context=False, short=True) == "12th of 150"
-    assert report.band_words("A", context=False) == "A: best quarter"
-    assert report.band_words("D", context=True) == "D: lowest quarter"
+    assert report.band_words("A", context=False) == "Best quarter"
+    assert report.band_words("D", context=True) == "not banded (context)"
+    assert report.band_words("D", context=False, comparable=False) == "too few to compare"
     assert report.band_words(None, context=False) == "no band"
     assert report.trend_words("rising", "worsening") == "\u2191 rising (worsening)"
-    assert report.trend_words("not enough years") == "not enough years to judge"
+    assert report.trend_words("too_few") == "not enough years to judge"
     assert report.rag_words("red") == "Red"
     assert report.rag_words("n/a", context=True) == "Not rated (context)"
     assert "Red" in report._rag_html("red", context=False)
@@ -112,7 +114,7 @@ def test_a_period_not_published_lists_the_periods(report_env):
     with pytest.raises(ParameterError) as err:
         report.open_section("looked_after", council="Kestrel Vale", data="demo", period=1999)
     text = str(err.value)
-    assert "no figures for 1999" in text and "Available periods" in text and "2025" in text
+    assert "no figures for 1999" in text and "periods held" in text and "2025" in text
 
 
 def test_a_bad_comparator_group_lists_the_allowed_values(report_env, tmp_path):
@@ -267,20 +269,22 @@ def test_real_reorganised_council_series_starts_later(real_data):
 
 def test_real_funnel_plot_allows_for_the_spread_between_councils(real_data):
     # Referral rates vary between councils far more than chance: the funnel's
-    # limits, title and caption say they allow for that.
+    # limits allow for that, and its title uses the sentences' rule (unusual
+    # only beyond the 99.8% limit).
     section = report.open_section("front_door", council="Dorset", data=real_data)
     c = section.comparison("fd_referral_rate")
     assert c.funnel.overdispersed
     block = section.indicator("fd_referral_rate").markup
     side = c.funnel.classification.split("_")[0]
-    words = {"within": "is within the usual range for councils", "above": "is above the usual range for councils",
-             "below": "is below the usual range for councils"}[side]
+    expected = {"above_99.8": "is unusually high among councils", "below_99.8": "is unusually low among councils"}
+    words = expected.get(c.funnel.classification, "is within the usual range for a council of its size")
     figure = block[block.index('class="chart chart-funnel"'):]
     svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', figure).group(1)).decode()
     title = " ".join(html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg))
-    assert "Dorset's" in title and words.split(" ", 1)[1] in " ".join(title.split())
+    assert "Dorset's" in title and words in " ".join(title.split())
     assert "chance alone" not in title
-    assert "adjusted for over-dispersion" in figure.split("</figcaption>")[0]
+    caption = figure.split("</figcaption>")[0]
+    assert "usual differences between councils" in caption and "over-dispersion" not in caption
     # the data table under the chart places Dorset as the limits it was classified against do
     assert c.funnel.lower_95 < c.funnel.upper_95
     table_place = {"within": "within the 95% limits", "above": "above the", "below": "below the"}[side]

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -59,29 +60,38 @@ def cmd_indicators(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from .compare import compare_indicator
-    from .narrative import describe
+    from .stats import compare_indicator
+    from .vocab import status_word
+    from .words import describe
     store = _store(args)
     code = store.resolve(args.council)
     ind = store.catalogue[args.indicator]
-    comp = compare_indicator(store, code, ind.id, period=args.period)
+    period = args.period
+    if period is not None:
+        from .stats import period_not_after
+        shown = period_not_after(store, ind.id, period)
+        if shown is None:
+            raise ScrutinyError(f"{ind.label} has no figures for {period} or earlier. Leave out --period for the "
+                                f"latest.")
+        if shown != period:
+            print(f"{ind.label} is not published for {period}; showing {ind.period_label(shown)}, the latest "
+                  f"earlier figure.\n")
+        period = shown
+    comp = compare_indicator(store, code, ind.id, period=period)
     print(f"{ind.label}: {comp.area_name} ({code})")
     print(f"{ind.definition}\n")
     columns = [("council", comp.area_name), ("neighbour_mean", "Neighbour average"),
                ("region", comp.region_name or "Region"), ("england", "England")]
     print(f"{'period':<22}" + "".join(f"{title[:19]:>21}" for _, title in columns))
-    for row in comp.series.itertuples(index=False):
+    for row in comp.series[comp.series["period"] <= comp.period].itertuples(index=False):
         cells = []
         for col, _ in columns:
             value = getattr(row, col)
-            if col == "council" and row.council_status != "ok":
-                from .loaders import STATUS_LABELS
-                text = STATUS_LABELS.get(row.council_status, row.council_status)
-            else:
-                text = ind.format_value(value)
+            text = status_word(row.council_status) if col == "council" and row.council_status != "ok" \
+                else ind.format_value(value)
             cells.append(f"{text[:20]:>21}")
         print(f"{ind.period_label(int(row.period)):<22}" + "".join(cells))
-    print("\n" + describe(comp))
+    print("\n" + " ".join(describe(comp)))
     return 0
 
 
@@ -240,6 +250,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (head, less) went away: nothing more to say
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ import matplotlib.pyplot
 import numpy, pandas, seaborn
 import IPython.display
 import helpers, helpers.store, helpers.indicators
-for _m in ("helpers.compare", "helpers.charts", "helpers.narrative", "helpers.report"):
+for _m in ("helpers.stats", "helpers.charts", "helpers.words", "helpers.report"):
     try:
         __import__(_m)
     except Exception:

@@ -27,9 +27,8 @@ opened; a bad one raises :class:`~helpers.errors.ParameterError` or
 :class:`~helpers.errors.UnknownCouncilError` naming the parameter, the rule,
 the value received and the allowed values.
 
-The statistics come from :mod:`helpers.compare`, the sentences from
-:mod:`helpers.narrative` (with plain fall-backs here while it is missing) and
-the charts from :mod:`helpers.charts`. Every string taken from data is
+The statistics come from :mod:`helpers.stats`, the sentences from
+:mod:`helpers.words` and the charts from :mod:`helpers.charts`. Every string taken from data is
 HTML-escaped; the markup is semantic (h2/h3, tables with ``th scope``,
 figure/figcaption), with no script and no external resource.
 """
@@ -47,8 +46,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import words
+from .catalogue import Indicator
+from .data.groups import resolve_group
 from .errors import ParameterError, ScrutinyError, UnknownCouncilError
-from .indicators import SECTIONS, Indicator
+from .vocab import (PERIOD_BASIS_WORDS, POLARITY_WORDS, band_quarter, lower_first, ordinal, possessive, rag_label,
+                    status_word, trend_label)
 
 __all__ = ["Html", "Parameters", "Section", "Summary", "check_parameters", "open_section", "open_summary",
            "format_rank", "band_words", "trend_words", "rag_words", "SECTION_ORDER", "HEADLINE_INDICATORS"]
@@ -221,11 +224,6 @@ def _resolve_council(store, council: str) -> str:
 
 # --------------------------------------------------------------------------- words
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def _isnan(x) -> bool:
     try:
         return x is None or math.isnan(float(x))
@@ -234,14 +232,13 @@ def _isnan(x) -> bool:
 
 
 def format_rank(rank, n, *, context: bool, tied: bool = False, short: bool = False) -> str:
-    """'3rd of 11 (1st is best)'; 'joint 2nd of 11 (1st is highest)';
-    'not ranked'. ``short`` leaves out the bracket (a table's note says it)."""
-    if _isnan(rank) or not n:
+    """'3rd of 11 (1st is best)'; 'joint 2nd of 11'; 'not ranked'. ``short``
+    leaves out the bracket (a table's note says it). Context measures are
+    not ranked."""
+    if context or _isnan(rank) or not n:
         return "not ranked"
-    text = f"{'joint ' if tied else ''}{_ordinal(int(rank))} of {int(n)}"
-    if short:
-        return text
-    return text + (" (1st is highest)" if context else " (1st is best)")
+    text = f"{'joint ' if tied else ''}{ordinal(int(rank))} of {int(n)}"
+    return text if short else text + " (1st is best)"
 
 
 def _table_value(ind: Indicator, value) -> str:
@@ -259,47 +256,32 @@ def _short_period(ind: Indicator, period: int) -> str:
     return label.replace("September", "Sep").replace("March", "Mar")
 
 
-_BAND_TEXT = {"A": "best quarter", "B": "second-best quarter", "C": "second-worst quarter", "D": "worst quarter"}
-_BAND_CONTEXT = {"A": "highest quarter", "B": "second-highest quarter", "C": "second-lowest quarter",
-                 "D": "lowest quarter"}
-
-
-def band_words(band, *, context: bool) -> str:
+def band_words(band, *, context: bool, comparable: bool = True) -> str:
     """Quartile band among all English councils, in words."""
-    if band is None or (isinstance(band, float) and math.isnan(band)) or band == "":
-        return "no band"
-    words = (_BAND_CONTEXT if context else _BAND_TEXT).get(str(band), "")
-    return f"{band}: {words}" if words else str(band)
-
-
-_ARROWS = {"rising": "\u2191", "falling": "\u2193", "no clear trend": "\u2192"}
+    if context:
+        return "not banded (context)"
+    if not comparable:
+        return "too few to compare"
+    quarter = band_quarter(band)
+    return quarter[0].upper() + quarter[1:] if quarter else "no band"
 
 
 def trend_words(direction, judgement=None) -> str:
     """'↑ rising (worsening)', '→ no clear trend', 'not enough years to judge'."""
-    if direction in (None, "", "not enough years") or (isinstance(direction, float) and math.isnan(direction)):
-        return "not enough years to judge"
-    arrow = _ARROWS.get(direction, "")
-    extra = f" ({judgement})" if judgement else ""
-    return f"{arrow} {direction}{extra}".strip()
+    return trend_label(direction, judgement)
 
 
-_RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", "n/a": "Not rated (context)"}
 _RAG_COLOURS = {"green": "#1b7837", "amber": "#e08214", "red": "#b2182b"}
 
 
-def rag_words(rag, *, context: bool = False) -> str:
-    if context:
-        return "Not rated (context)"
-    if rag in (None, "", "n/a"):
-        return "Not rated (no comparison)"
-    return _RAG_WORDS.get(str(rag), str(rag))
+def rag_words(rag, *, context: bool = False, comparable: bool = True) -> str:
+    return rag_label(rag, context=context, comparable=comparable)
 
 
-def _rag_html(rag, *, context: bool) -> str:
-    word = rag_words(rag, context=context)
+def _rag_html(rag, *, context: bool, comparable: bool = True) -> str:
+    word = rag_words(rag, context=context, comparable=comparable)
     colour = _RAG_COLOURS.get(str(rag))
-    if not colour or context:
+    if not colour or context or not comparable:
         return f'<span class="rag rag-na">{_e(word)}</span>'
     # the colour only repeats the word, for readers who see it
     return (f'<span class="rag rag-{_e(str(rag))}"><span aria-hidden="true" style="display:inline-block;'
@@ -307,107 +289,33 @@ def _rag_html(rag, *, context: bool) -> str:
             f'{_e(word)}</span>')
 
 
-def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
-
-
-def _possessive(name: str) -> str:
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
+_lower_first = lower_first
+_possessive = possessive
 
 
 def _sentences_html(sentences) -> str:
     return "".join(f"<p>{_e(s)}</p>" for s in sentences if s)
 
 
-# --------------------------------------------------------------------------- narrative (thin adapter)
-
-def _narrative(name: str):
-    """A function from helpers.narrative, or None while it does not exist."""
-    try:
-        from . import narrative
-    except ImportError:
-        return None
-    return getattr(narrative, name, None)
-
-
-def _as_sentences(result) -> list[str]:
-    if result is None:
-        return []
-    if isinstance(result, str):
-        return [result] if result.strip() else []
-    out = []
-    for item in result:
-        if isinstance(item, str):
-            out.append(item)
-        else:  # objects with a .text (or str())
-            out.append(str(getattr(item, "text", item)))
-    return [s for s in out if s.strip()]
-
-
-def _comparator_phrase(c, group_label: str) -> str:
-    if c.comparator == "region":
-        return f"the other councils in {c.region_name}" if c.region_name else "the other councils in its region"
-    if c.comparator == "comparator group":
-        return f"the {group_label} group"
-    return "its statistical neighbours"
-
-
-def describe(c, group_label: str = "statistical neighbours", subject: str | None = None) -> list[str]:
-    """Sentences about one comparison: from helpers.narrative.describe when it
-    exists, else plain sentences built here."""
-    fn = _narrative("describe")
-    if fn is not None:
-        return _as_sentences(fn(c))
-    return _fallback_describe(c, group_label, subject)
-
-
-def _fallback_describe(c, group_label: str, subject: str | None = None) -> list[str]:
-    ind: Indicator = c.indicator
-    who = subject or c.area_name
-    phrase = ind.period_phrase(c.period)
-    label = _lower_first(ind.label)
-    if not c.has_value:
-        return [f"{phrase}, {_possessive(who)} figure for {label} is {c.status_word}"
-                + (" (suppressed to protect confidentiality, usually because the numbers are small)"
-                   if c.status == "c" else "") + ", so it cannot be compared."]
-    out = [f"{phrase}, {_possessive(who)} {label} was {ind.format_value(c.value)}."]
-    comp = _comparator_phrase(c, group_label)
-    if not _isnan(c.neighbour_mean):
-        rel = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(c.vs_neighbours or "",
-                                                                                          "compared with")
-        rank = format_rank(c.rank, c.rank_n, context=c.is_context, tied=c.rank_tied)
-        out.append(f"This is {rel} the average of {comp} ({ind.format_value(c.neighbour_mean)}); "
-                   f"it ranks {rank} among them.")
-    if not _isnan(c.england):
-        rel = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(c.vs_england or "",
-                                                                                          "compared with")
-        out.append(f"It is {rel} England ({ind.format_value(c.england)}).")
-    t = c.trend_3
-    if t.is_trend:
-        judge = f", which is {t.judgement}" if t.judgement else ""
-        out.append(f"Over the three years to {ind.period_label(c.period)} it has been {t.direction}{judge}.")
-    elif t.enough_years:
-        out.append(f"There is no clear trend over the three years to {ind.period_label(c.period)}.")
-    return out
-
-
 # --------------------------------------------------------------------------- comparisons (memoised)
 
-#: Comparisons already made in this process: a warm kernel running one
-#: section after another compares each indicator once.
+#: Comparisons already made in this process, keyed by the store's content
+#: key and everything else the comparison depends on: a warm kernel running
+#: one section after another compares each indicator once, and never reuses
+#: a comparison for other data.
 _COMPARISONS: dict = {}
 
 
-def _compare(store, code: str, iid: str, period: int | None, comparator):
-    from .compare import compare_indicator
-    key = (id(store), store.key, code, iid, period,
-           tuple(comparator) if isinstance(comparator, (list, tuple)) else comparator)
+def _compare(store, code: str, iid: str, period: int | None, comparator, model: str):
+    from .stats import compare_indicator
+    key = (store.key, code, iid, period, tuple(comparator) if isinstance(comparator, (list, tuple)) else comparator,
+           model)
+    if not store.key:
+        return compare_indicator(store, code, iid, period, comparator, model=model)
     if key not in _COMPARISONS:
         if len(_COMPARISONS) > 2000:
             _COMPARISONS.clear()
-        _COMPARISONS[key] = compare_indicator(store, code, iid, period, comparator)
+        _COMPARISONS[key] = compare_indicator(store, code, iid, period, comparator, model=model)
     return _COMPARISONS[key]
 
 
@@ -435,54 +343,32 @@ class _Context:
         self.name = str(self.area["area_name"])
         published = _published_periods(self.store)
         wanted = indicator_ids if indicator_ids is not None else self.catalogue.ids()
-        self.indicators: list[str] = [i for i in wanted if i in published]
         self._published = published
-        self.comparator_label, self._comparator, self.comparator_notes = self._comparator_group()
+        self.group = resolve_group(self.store, self.code, params.comparator, params.comparators_file)
+        self.comparator_label, self._comparator = self.group.label, self.group.comparator
+        self.comparator_notes = list(self.group.notes)
         self._check_period()
+        in_data = [i for i in wanted if i in published]
+        #: indicators shown, and those first published after the pack's period (left out, and said so)
+        self.indicators: list[str] = [i for i in in_data if self.period_for(i)[0] is not None]
+        self.not_yet: list[str] = [i for i in in_data if i not in self.indicators]
 
     # -- checks ---------------------------------------------------------------
-    def _comparator_group(self):
-        p = self.params
-        if p.comparator == "statistical neighbours":
-            return "statistical neighbours", None, []
-        if p.comparator == "region":
-            region = str(self.area.get("region_name", "") or "")
-            return (f"councils in {region}" if region else "councils in the region"), "region", []
-        from .neighbours import load_comparator_groups
-        groups = load_comparator_groups(p.comparators_file, self.store.areas)
-        names = list(dict.fromkeys(groups["group"]))
-        labels = dict(zip(groups["group"], groups["label"]))
-        chosen = [g for g in names if g == p.comparator or labels[g] == p.comparator]
-        if not chosen:
-            allowed = ["statistical neighbours", "region"] + names
-            raise ParameterError("comparator", f"is not 'statistical neighbours', 'region' or a group in "
-                                               f"{p.comparators_file}. Allowed values: "
-                                               + ", ".join(repr(a) for a in allowed), p.comparator)
-        rows = groups[groups["group"] == chosen[0]]
-        notes = [f"{r.member}: {r.note}" for r in rows.itertuples() if not r.resolved]
-        codes = [str(c) for c in rows.loc[rows["resolved"] & ~rows["duplicate"], "area_code"] if str(c) != self.code]
-        if not codes:
-            raise ParameterError("comparator", f"the group {chosen[0]!r} in {p.comparators_file} has no member "
-                                               f"found in the data", p.comparator)
-        return str(labels[chosen[0]]), codes, notes
-
     def _check_period(self):
         period = self.params.period
-        available = sorted({p for i in self.indicators for p in self._published[i]})
-        self.available_periods = available
-        if period is None or not self.indicators:
+        held = sorted({p for ps in self._published.values() for p in ps})
+        self.available_periods = held
+        if period is None or period in held:
             return
-        if period not in available:
-            where = ("this section" if self.section_id != "summary" else "the store")
-            listing = ", ".join(map(str, available)) if available else "none"
-            raise ParameterError("period", f"no figures for {period} in {where}. Available periods (the year "
-                                           f"the period ends): {listing}. Use period = None for the latest",
-                                 period)
+        listing = f"{held[0]} to {held[-1]}" if held else "none"
+        raise ParameterError("period", f"the data holds no figures for {period} (periods held, as the year the "
+                                       f"period ends: {listing}). Use period = None for the latest", period)
 
     # -- per indicator ----------------------------------------------------------
     def period_for(self, iid: str) -> tuple[int | None, str]:
         """The period to show for an indicator and, when it is not the one
-        asked for, why."""
+        asked for, why. Never a period after the one asked for: a measure
+        first published later has no period (None) for this pack."""
         ind = self.catalogue[iid]
         periods = self._published.get(iid, [])
         if not periods:
@@ -496,18 +382,29 @@ class _Context:
                 if earlier:
                     use = earlier[-1]
             return use, ""
-        if wanted in periods:
+        earlier = [p for p in periods if p <= wanted]
+        if not earlier:
+            return None, (f"{ind.label} is first published for {ind.period_label(periods[0])}, after this "
+                          f"pack's period, so it is not shown.")
+        if earlier[-1] == wanted:
             return wanted, ""
-        earlier = [p for p in periods if p < wanted]
-        if earlier:
-            return earlier[-1], (f"{ind.label} is not published for {wanted}; the latest earlier figure, for "
-                                 f"{ind.period_label(earlier[-1])}, is shown.")
-        return periods[0], (f"{ind.label} is first published for {ind.period_label(periods[0])}, after the "
-                            f"period asked for ({wanted}); that first figure is shown.")
+        return earlier[-1], (f"{ind.label} is not published for {ind.period_label(wanted)}; the latest earlier "
+                             f"figure, for {ind.period_label(earlier[-1])}, is shown.")
 
     def comparison(self, iid: str):
+        """The comparison for one indicator at its period for this pack (see
+        :meth:`period_for`), against this pack's comparator group: a
+        :class:`helpers.stats.Comparison` of codes and numbers, for
+        :mod:`helpers.words` to put into sentences.
+
+        >>> section.comparison("wf_caseload").rank        # doctest: +SKIP
+        8.0
+        """
         period, _ = self.period_for(iid)
-        return _compare(self.store, self.code, iid, period, self._comparator)
+        if period is None:
+            raise ParameterError("indicator", f"{self.catalogue[iid].label} has no figure for this pack's period "
+                                              f"or earlier", iid)
+        return _compare(self.store, self.code, iid, period, self._comparator, self.group.model)
 
     def subject_label(self, c) -> str:
         """The council's name, or the joint return's when the figure is joint."""
@@ -544,28 +441,51 @@ class _Context:
                     'for fictional councils, to show how a pack works. It describes no real council.</p>')
         return f'<p class="pack-context">{" &middot; ".join(bits)}</p>{demo}'
 
+    def _comparator_codes(self) -> list[str]:
+        from .stats.layout import layout_for
+        from .stats.views import as_store, comparator_members
+        st = as_store(self.store)
+        _, codes = comparator_members(st, layout_for(st), self.code, self._comparator, self.group.model)
+        return codes
+
     def _comparator_sentence(self) -> str:
         if self._comparator is None:
-            codes = [str(c) for c in self.store.neighbours.loc[
-                self.store.neighbours["area_code"].astype(str) == self.code, "neighbour_code"]]
             intro = "Comparisons are with its DfE statistical neighbours"
         elif self._comparator == "region":
-            region = self.area.get("region_name", "")
-            councils = self.store.councils()
-            # current councils only: retired ones have no figures to compare
-            current = councils[(councils["region_name"] == region)
-                               & (councils["last_period"] >= councils["last_period"].max())]
-            codes = [str(c) for c in current["area_code"] if str(c) != self.code]
-            intro = f"Comparisons are with the other councils in {region}"
+            intro = f"Comparisons are with the other {self.comparator_label}"
         else:
-            codes = list(self._comparator)
             intro = f"Comparisons are with the comparator group \u201c{self.comparator_label}\u201d"
-        names = []
         known = set(self.store.areas["area_code"].astype(str))
-        for c in dict.fromkeys(codes):
-            names.append(str(self.store.area(c)["area_name"]) if c in known else c)
+        names = [str(self.store.area(c)["area_name"]) if c in known else c
+                 for c in dict.fromkeys(self._comparator_codes())]
         listing = ", ".join(names) if names else "none found in the data"
         return f"{intro} ({len(names)} councils: {listing}), with the region and with England."
+
+    def _joint_sentence(self, comparisons) -> str:
+        """Who is left out of the comparisons because of a joint return."""
+        from .stats.layout import layout_for
+        from .stats.views import as_store
+        joint = layout_for(as_store(self.store)).joint_members
+        known = set(self.store.areas["area_code"].astype(str))
+
+        def name(code):
+            return str(self.store.area(code)["area_name"]) if code in known else code
+
+        out, seen = [], set()
+        for c in comparisons:
+            for code in c.dropped_joint:
+                if code in seen:
+                    continue
+                seen.add(code)
+                members = next((m for m in joint.values() if code in m), (code,))
+                others = [name(m) for m in members if m != code]
+                if code in c.joint_partners:
+                    out.append(f"{name(code)} is left out of the comparisons of workforce figures: it makes one "
+                               f"joint workforce return with {self.name}, and that joint figure is the one shown.")
+                else:
+                    out.append(f"{name(code)} makes one joint workforce return with {', '.join(others)}, so the "
+                               f"two count once among the comparators.")
+        return " ".join(out)
 
     def _reorganisation_note(self) -> str:
         note = str(self.area.get("note", "") or "")
@@ -579,33 +499,54 @@ class Section(_Context):
     indicator with words and charts, and questions."""
 
     def __init__(self, section: str, params: Parameters):
-        if section not in SECTIONS or section == "local":
-            allowed = [s for s in SECTIONS if s != "local"]
+        from .catalogue import default_sections
+        titles = default_sections()
+        if section not in titles or section == "local":
+            allowed = [s for s in titles if s != "local"]
             raise ParameterError("section", f"must be one of {', '.join(allowed)}", section)
         self.section_id = section
-        self.title = SECTIONS[section]
+        self.title = titles[section]
         super().__init__(params, section)
+        self.title = self.catalogue.section_titles.get(section, self.title)
 
     # -- blocks -------------------------------------------------------------------
     def introduction(self) -> Html:
         """Who, what, when and against whom; demo and reorganisation notes."""
         parts = [self._banner()]
+        later = self._not_yet_sentence()
         if not self.indicators:
-            parts.append(f"<p>The data holds no {_e(self.title.lower())} figures"
+            when = f" for {self.params.period} or earlier" if self.params.period and self.not_yet else ""
+            parts.append(f"<p>The data holds no {_e(self.title.lower())} figures{_e(when)}"
                          + (" (the demo data has none for this section)" if self.store.is_demo else "")
                          + ". The section is left empty rather than estimated.</p>")
+            if later:
+                parts.append(f'<p class="note">{_e(later)}</p>')
             return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
         labels = [self.catalogue[i].label for i in self.indicators]
         parts.append(f"<p>This section compares {_e(self.name)} on {len(labels)} measures: "
                      f"{_e('; '.join(_lower_first(label) for label in labels))}. "
                      f"{_e(self._periods_sentence())}</p>")
         parts.append(f"<p>{_e(self._comparator_sentence())}</p>")
+        joint = self._joint_sentence(self.comparisons())
+        if joint:
+            parts.append(f'<p class="note"><strong>Joint returns:</strong> {_e(joint)}</p>')
         for note in self.comparator_notes:
             parts.append(f'<p class="note">Comparator group: {_e(note)}</p>')
+        if later:
+            parts.append(f'<p class="note">{_e(later)}</p>')
         note = self._reorganisation_note()
         if note:
             parts.append(f'<p class="note"><strong>Local government changes:</strong> {_e(note)}</p>')
         return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
+
+    def _not_yet_sentence(self) -> str:
+        """Measures first published after the pack's period: left out, and said so."""
+        if not self.not_yet:
+            return ""
+        items = [f"{_lower_first(self.catalogue[i].label)} (first published for "
+                 f"{self.catalogue[i].period_label(self._published[i][0])})" for i in self.not_yet]
+        return (f"Not shown because they are first published after {self.params.period}: "
+                + "; ".join(items) + ".")
 
     def _periods_sentence(self) -> str:
         """'The figures are the latest published, for 31 March 2025 (children
@@ -626,9 +567,7 @@ class Section(_Context):
     def key_findings(self) -> Html:
         """The findings that most deserve a member's attention, as a list."""
         comps = self.comparisons()
-        fn = _narrative("key_messages")
-        items = _as_sentences(fn(comps)) if fn is not None and comps else [_finding_line(c, self.name)
-                                                                           for c in comps]
+        items = words.key_messages(comps) if comps else []
         body = ("<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>") if items else \
             "<p>No figures to summarise in this section.</p>"
         return Html(f'<section class="key-findings"><h2 id="{self.section_id}-key-findings">Key findings</h2>'
@@ -647,7 +586,7 @@ class Section(_Context):
         c = self.comparison(iid)
         subject = self.subject_label(c)
         parts = [f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(ind.label)}</h2>']
-        parts.append(_sentences_html(describe(c, self.comparator_label, subject if c.joint_with else None)))
+        parts.append(_sentences_html(words.describe(c)))
         if c.joint_with:
             parts.append(f'<p class="note"><strong>Joint return:</strong> {_e(self.name)} and {_e(c.joint_with)} '
                          f"make one workforce return ({_e(c.data_area_code)}). The figure describes the two "
@@ -669,7 +608,7 @@ class Section(_Context):
 
     def questions(self) -> Html:
         """"Questions members may wish to ask", from this section's findings."""
-        qs = _questions(self.comparisons(), self.name, self.title)
+        qs = words.questions(self.comparisons(), limit=8, catalogue=self.catalogue)
         return _questions_html(qs, f"{self.section_id}-questions")
 
     def inspection(self) -> Html:
@@ -694,16 +633,9 @@ class Section(_Context):
         return f"{_possessive(self.name)} series for this measure starts at {ind.period_label(first)}."
 
     def _other_notes(self, c) -> list[str]:
-        notes = []
-        for n in c.notes:
-            if "series starts in" in n or "joint workforce return" in n:
-                continue  # said in the notes above, in words that fit the case
-            if c.indicator.caveat and n == c.indicator.caveat:
-                continue  # the definition note carries it
-            notes.append(n)
-        if c.funnel.small_numbers:
-            notes.append("Small numbers: the count is small, so the figure can move a lot from year to year.")
-        return notes
+        """Notes under the definition: none beyond the caveat today (joint
+        returns, periods and series starts have notes of their own above)."""
+        return []
 
     def _charts(self, c, subject: str) -> list[str]:
         """Three charts an indicator: its neighbours (bars), its trend (lines)
@@ -733,17 +665,12 @@ class Section(_Context):
 
 def _definition(ind: Indicator, c, notes=()) -> str:
     items = [f"<dt>Definition</dt><dd>{_e(ind.definition)}</dd>"]
-    basis = {"31 March": "a count at 31 March, or the year to 31 March",
-             "30 September": "the workforce census at 30 September (the year to 30 September for flows)",
-             "financial year": "the financial year (April to March)"}[ind.period_basis]
     when = f"; the figures shown are for {ind.period_label(c.period)}" if c is not None else ""
-    items.append(f"<dt>Period basis</dt><dd>{_e(basis)}{_e(when)}.</dd>")
+    items.append(f"<dt>Period basis</dt><dd>{_e(PERIOD_BASIS_WORDS[ind.period_basis])}{_e(when)}.</dd>")
     from .charts import SOURCE_NAMES
     items.append(f"<dt>Source</dt><dd>{_e(SOURCE_NAMES.get(ind.source, ind.source))} "
                  f"(indicator <code>{_e(ind.id)}</code>)</dd>")
-    polarity = {"higher_is_better": "Higher is better.", "lower_is_better": "Lower is better.",
-                "context": "Context measure: neither higher nor lower is better in itself, so it is not rated."}
-    items.append(f"<dt>Reading it</dt><dd>{_e(polarity[ind.polarity])}</dd>")
+    items.append(f"<dt>Reading it</dt><dd>{_e(POLARITY_WORDS[ind.polarity])}</dd>")
     if ind.caveat:
         items.append(f"<dt>Caveat</dt><dd>{_e(ind.caveat)}</dd>")
     for n in notes:
@@ -761,26 +688,17 @@ def _subject_frame(frame: pd.DataFrame, subject: str, flag: str = "is_subject") 
 
 
 def _measure_words(ind: Indicator) -> str:
-    """How a title names the measure: narrative's subject ('rate of children
-    looked after') when it has one, else the label."""
-    subjects = _narrative("SUBJECTS") or {}
-    return subjects.get(ind.id) or _lower_first(ind.label)
+    """How a title names the measure: its subject ('rate of children looked after')."""
+    return ind.name_in_sentence
 
 
 def _bars(sec: Section, c, subject: str):
-    from .charts import benchmark_bars, finding_title
+    from .charts import benchmark_bars
     data = _subject_frame(c.neighbour_values, subject)
-    ind = c.indicator
     comparator_name = {"Neighbour average": "its neighbours' average"}.get(
         sec.neighbour_word, f"the {_lower_first(sec.neighbour_word)}")
-    title = finding_title(subject, ind, c.value if c.has_value else None, c.neighbour_mean, comparator_name)
-    if c.has_value and c.vs_neighbours in ("higher", "lower", "similar"):
-        # the words of the statistical comparison, so the title agrees with the text
-        relation = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}[c.vs_neighbours]
-        title = f"{_possessive(subject)} {_measure_words(ind)} is {relation} {comparator_name}"
-    if not c.has_value:
-        title = f"{_possessive(subject)} {_measure_words(ind)} is {c.status_word}; its comparators are shown"
-    chart = benchmark_bars(data, highlight=subject, indicator=ind, period=c.period,
+    title = words.bars_title(c, subject, comparator_name)
+    chart = benchmark_bars(data, highlight=subject, indicator=c.indicator, period=c.period,
                            neighbour_mean=None if _isnan(c.neighbour_mean) else c.neighbour_mean,
                            england=None if _isnan(c.england) else c.england,
                            group=sec.comparator_label, title=title)
@@ -805,10 +723,12 @@ def _time_series(sec: Section, c, subject: str):
     first = int(long.loc[long["value"].notna(), "period"].min())
     long = long[long["period"] >= first]
     roles = {v: k for k, v in names.items()}
-    title = _trend_title(c, subject)
-    if not c.has_value:
-        title = (f"{_possessive(subject)} {_measure_words(ind)}: the latest figure "
-                 f"({ind.period_label(c.period)}) is {c.status_word}; earlier years are shown")
+    title = words.trend_title(c, subject)
+    if title is None:
+        known = c.series[(c.series["period"] <= c.period) & c.series["council"].notna()]
+        from .charts import trend_title
+        title = trend_title(subject, ind, float(known["council"].iloc[0]), float(known["council"].iloc[-1]),
+                            int(known["period"].iloc[0]), subject=_measure_words(ind))
     chart = time_series(long, highlight=subject, indicator=ind, roles=roles, title=title)
     return chart, _gaps_sentence(s[(s["period"] >= first) & (s["period"] <= c.period)], ind, subject)
 
@@ -816,7 +736,6 @@ def _time_series(sec: Section, c, subject: str):
 def _gaps_sentence(series: pd.DataFrame, ind: Indicator, subject: str) -> str:
     """Years with no figure for the council, said in words: the chart shows
     them as gaps in the line."""
-    from .compare import STATUS_WORDS
     own = series[series["council"].notna()]
     if own.empty:
         return ""
@@ -824,52 +743,32 @@ def _gaps_sentence(series: pd.DataFrame, ind: Indicator, subject: str) -> str:
     gaps = later[later["council"].isna()]
     if gaps.empty:
         return ""
-    items = [f"{ind.period_label(int(r.period))} ({STATUS_WORDS.get(str(r.council_status), 'not available')})"
+    items = [f"{ind.period_label(int(r.period))} ({status_word(r.council_status)})"
              for r in gaps.itertuples()]
     return (f"Gaps in {_possessive(subject)} line are years with no published figure: "
             + ", ".join(items) + ".")
 
 
-_YEARS = {3: "three", 5: "five"}
-
-
-def _trend_title(c, subject: str) -> str | None:
-    """A title stating the tested direction of travel, so it agrees with the
-    words (None: the chart's own title, from the first and last points)."""
-    ind = c.indicator
-    who = f"{_possessive(subject)} {_measure_words(ind)}"
-    for t in (c.trend_3, c.trend_5):
-        if t.is_trend:
-            verb = "risen" if t.direction == "rising" else "fallen"
-            return (f"{who} has {verb} over the {_YEARS.get(t.years, t.years)} years to "
-                    f"{ind.period_label(c.period)}")
-    for t in (c.trend_5, c.trend_3):
-        if t.enough_years:
-            return (f"{who} shows no clear trend over the {_YEARS.get(t.years, t.years)} years to "
-                    f"{ind.period_label(c.period)}")
-    known = c.series[(c.series["period"] <= c.period) & c.series["council"].notna()]
-    if len(known) > 1:
-        from .charts import trend_title
-        return trend_title(subject, ind, float(known["council"].iloc[0]), float(known["council"].iloc[-1]),
-                           int(known["period"].iloc[0]), subject=_measure_words(ind))
-    return None
+_NO_FUNNEL = {"money": "spending figures are sums of money, not counts of independent events",
+              "days": "days lost cluster in long absences, so they are not counts of independent events",
+              "score": "a score is an average, not a count of independent events"}
 
 
 def _funnel(sec: Section, c, subject: str):
     from .charts import default_caption, funnel_plot
-    from .compare import funnel_curve
+    from .stats import funnel_curve
     ind = c.indicator
     if ind.unit not in ("percent", "per_10k"):
         return None, ""
-    if c.funnel.kind is None:  # spending: sums of money are not counts
-        return None, (c.funnel.note.replace("No funnel:", "No funnel plot:") if c.funnel.note else "")
-    if not c.has_value:
+    if c.funnel.kind is None:
+        reason = _NO_FUNNEL.get(c.funnel.no_funnel_reason)
+        return None, (f"No funnel plot: {reason}." if reason else "")
+    if not c.has_value or not c.comparable:
         return None, ""  # said once, with the chart of all councils
-    if _isnan(c.numerator) or _isnan(c.denominator) or c.denominator <= 0:
-        return None, (f"No funnel plot: the count and the number it is counted from are not published for "
-                      f"{subject} for {ind.period_label(c.period)}.")
     frame = _subject_frame(c.all_council_values, subject)
     frame = frame[frame["value"].notna() & frame["numerator"].notna() & (frame["denominator"] > 0)]
+    left_out = int((~frame["comparable"].astype(bool)).sum())
+    frame = frame[frame["comparable"].astype(bool)]
     if len(frame) < 10:
         return None, "No funnel plot: too few councils publish the counts for this measure."
     target = c.funnel.target if not _isnan(c.funnel.target) else None
@@ -878,22 +777,16 @@ def _funnel(sec: Section, c, subject: str):
     limits = funnel_curve(frame, ind, target, tau2=c.funnel.tau2)
     limits = limits.rename(columns={"lower_95": "lower95", "upper_95": "upper95", "lower_998": "lower998",
                                     "upper_998": "upper998", "target": "centre"})
-    if c.funnel.overdispersed:
-        words = {"within": "is within the usual range for councils", "above": "is above the usual range for councils",
-                 "below": "is below the usual range for councils"}
-        how = ("The limits show the usual range for a council of each size: chance and the usual differences "
-               "between councils (adjusted for over-dispersion).")
-    else:
-        words = {"within": "is within the range expected by chance", "above": "is higher than chance alone would explain",
-                 "below": "is lower than chance alone would explain"}
-        how = "The limits show the range expected by chance alone for a council of each size."
-    position = words.get(c.funnel.classification.split("_")[0])
-    title = f"{_possessive(subject)} {_measure_words(ind)} {position}" if position else None
+    how = ("The limits show the usual range for a council of each size: the outer line (99.8%) marks "
+           "a figure as unusual, allowing for chance"
+           + (" and for the usual differences between councils." if c.funnel.overdispersed else "."))
+    if left_out:
+        how += f" {left_out} councils with too few {ind.counted} to compare are not shown."
     chart = funnel_plot(frame, highlight=subject, indicator=ind, limits=limits, period=c.period,
-                        centre_name="All councils", title=title,
+                        centre_name="All councils", title=words.funnel_title(c, subject),
                         caption=f"{how} {default_caption(ind, c.period)}",
                         denominator_label=("Children aged 0 to 17" if ind.unit == "per_10k"
-                                           else "Number counted (denominator)"))
+                                           else f"Number of {ind.counted} counted"))
     # thin work-around: large populations' tick labels ran into each other
     from matplotlib.ticker import MaxNLocator
     chart.ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
@@ -905,105 +798,34 @@ def _strip(sec: Section, c, subject: str):
     ind = c.indicator
     frame = _subject_frame(c.all_council_values, subject)
     frame = frame[frame["value"].notna()]
+    charts = "No funnel plot or chart of all councils" if ind.unit in ("percent", "per_10k") and \
+        c.funnel.kind is not None else "No chart of all councils"
     if not c.has_value or subject not in set(frame["area_name"]):
-        charts = "No funnel plot or chart of all councils" if ind.unit in ("percent", "per_10k") and \
-            c.funnel.kind is not None else "No chart of all councils"
         return None, (f"{charts}: {_possessive(subject)} figure for {ind.period_label(c.period)} is "
                       f"{c.status_word}, so it cannot be placed among them.")
+    if not c.comparable:
+        return None, f"{charts}: there are too few {ind.counted} to place {subject} among them."
+    frame = frame[frame["comparable"].astype(bool)]
     if len(frame) < 8:
         return None, "No chart of all councils: too few councils have a figure."
-    title = None
-    if c.band in ("A", "B", "C", "D"):
-        quarter = (_BAND_CONTEXT if c.is_context else _BAND_TEXT)[c.band]
-        title = f"{subject} is in the {quarter} of councils in England for {_measure_words(ind)}"
     chart = position_strip(frame, highlight=subject, indicator=ind, quartiles=_band_cuts(frame, ind),
-                           england=None if _isnan(c.england) else c.england, period=c.period, title=title)
+                           england=None if _isnan(c.england) else c.england, period=c.period,
+                           title=words.strip_title(c, subject))
     return chart, ""
 
 
 def _band_cuts(frame: pd.DataFrame, ind: Indicator):
-    """Cut points between the compare engine's rank-based bands, so the
-    strip's bands agree with the band named in the words and tables."""
-    if "band" not in frame or frame["band"].isna().any():
+    """The quartile cut points the bands are drawn from (the comparable
+    values of all councils), so the strip's bands agree with the band named
+    in the words and tables; None for context measures."""
+    from .stats import quartile_cuts
+    if ind.is_context:
         return None
-    by_band = frame.groupby("band")["value"].agg(["min", "max"])
-    if list(by_band.index) != ["A", "B", "C", "D"]:
-        return None
-    order = ["A", "B", "C", "D"]
-    if ind.polarity == "lower_is_better":
-        cuts = [(by_band.loc[a, "max"] + by_band.loc[b, "min"]) / 2 for a, b in zip(order, order[1:])]
-    else:  # A is the highest quarter
-        order = order[::-1]
-        cuts = [(by_band.loc[a, "max"] + by_band.loc[b, "min"]) / 2 for a, b in zip(order, order[1:])]
-    cuts = sorted(float(x) for x in cuts)
-    return cuts if cuts == sorted(cuts) and len(set(cuts)) == 3 else None
+    cuts = quartile_cuts(frame["value"].to_numpy(dtype=float))
+    return None if cuts is None or len(set(cuts)) < 3 else list(cuts)
 
 
 # --------------------------------------------------------------------------- findings and questions
-
-def _finding_line(c, name: str) -> str:
-    ind = c.indicator
-    label = ind.label
-    if not c.has_value:
-        return f"{label}: {name}'s figure for {ind.period_label(c.period)} is {c.status_word}."
-    bits = [f"{label}: {ind.format_value(c.value)} ({ind.period_label(c.period)})"]
-    if not _isnan(c.neighbour_mean):
-        rel = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(c.vs_neighbours or "",
-                                                                                          "against")
-        bits.append(f"{rel} the comparator average of {ind.format_value(c.neighbour_mean)}")
-    if not _isnan(c.england):
-        bits.append(f"England {ind.format_value(c.england)}")
-    line = ", ".join(bits)
-    if c.trend_3.is_trend:
-        line += f"; {c.trend_3.direction} over three years" + (f" ({c.trend_3.judgement})" if c.trend_3.judgement
-                                                                else "")
-    if not c.is_context:
-        line += f". Rating: {rag_words(c.rag)}"
-    if c.joint_with:
-        line += f" (joint return with {c.joint_with})"
-    return line + "."
-
-
-def _questions(comparisons, name: str, title: str) -> list[str]:
-    fn = _narrative("questions")
-    if fn is not None:
-        return _as_sentences(fn(comparisons, limit=8))
-    qs: list[str] = []
-    for c in comparisons:
-        ind = c.indicator
-        label = _lower_first(ind.label)
-        if not c.has_value:
-            if c.status == "c":
-                qs.append(f"The published figure for {label} is suppressed. Can officers give members the local "
-                          f"figure and say whether it gives cause for concern?")
-            continue
-        if c.joint_with:
-            qs.append(f"Workforce figures are published jointly with {c.joint_with}. What is the {label} for "
-                      f"{name} alone, and how does it compare?")
-        if c.rag == "red":
-            qs.append(f"{_possessive(name)} {label} ({ind.format_value(c.value)}) is worse than similar councils "
-                      f"({ind.format_value(c.neighbour_mean)}). What lies behind this, and what is being done "
-                      f"to improve it?")
-        elif c.rag == "green" and c.better_than_neighbours:
-            qs.append(f"{_possessive(name)} {label} compares well with similar councils. What has made the "
-                      f"difference, and how will it be sustained?")
-        if c.trend_3.judgement == "worsening":
-            qs.append(f"The {label} has been getting worse over three years. When do officers expect it to turn, "
-                      f"and how will the committee know?")
-        if c.is_context and c.vs_neighbours in ("higher", "lower") and c.vs_neighbours_level \
-                and abs(c.vs_neighbours_level) >= 2:
-            qs.append(f"{_possessive(name)} {label} is markedly {c.vs_neighbours} than similar councils "
-                      f"({ind.format_value(c.value)} against {ind.format_value(c.neighbour_mean)}). What explains "
-                      f"the difference, and is it what officers would expect?")
-    if not qs and comparisons:
-        qs.append(f"The {title.lower()} figures are broadly in line with similar councils. Which local measures "
-                  f"do officers watch between the annual publications, and what do they show?")
-    seen = []
-    for q in qs:
-        if q not in seen:
-            seen.append(q)
-    return seen[:8]
-
 
 def _questions_html(qs: list[str], anchor: str) -> Html:
     body = ("<ol>" + "".join(f"<li>{_e(q)}</li>" for q in qs) + "</ol>") if qs else \
@@ -1102,9 +924,7 @@ class Summary(_Context):
         return Html(f'<section class="introduction" id="summary-introduction">{"".join(parts)}</section>')
 
     def key_messages(self) -> Html:
-        fn = _narrative("key_messages")
-        comps = self.comparisons()
-        msgs = _as_sentences(fn(comps)) if fn is not None else _fallback_key_messages(comps, self.name)
+        msgs = words.key_messages(self.comparisons())
         body = ("<ul>" + "".join(f"<li>{_e(m)}</li>" for m in msgs) + "</ul>") if msgs else \
             "<p>No figures to summarise.</p>"
         return Html(f'<section class="key-messages"><h2 id="summary-key-messages">Key messages</h2>{body}</section>')
@@ -1134,7 +954,7 @@ class Summary(_Context):
         """Every indicator: value, comparator average, England, rank, band,
         trend and rating, each in words, with its period."""
         cols = ["Measure", "Period", self.name, f"{self.neighbour_word}", "England",
-                f"Rank among {self.comparator_label}", "Quartile band (all councils)", "Trend (3 years)", "Rating"]
+                f"Rank among {self.comparator_label}", "Quarter of councils in England", "Trend", "Rating"]
         head = "".join(f'<th scope="col">{_e(c)}</th>' for c in cols)
         bodies = []
         joint_notes: set[str] = set()
@@ -1143,7 +963,7 @@ class Summary(_Context):
             by_section.setdefault(c.indicator.section, []).append(c)
         for sec, comps in by_section.items():
             rows = [f'<tr class="section-row"><th scope="colgroup" colspan="{len(cols)}" style="text-align:left">'
-                    f'{_e(SECTIONS.get(sec, sec))}</th></tr>']
+                    f'{_e(self.catalogue.section_titles.get(sec, sec))}</th></tr>']
             for c in comps:
                 ind = c.indicator
                 if c.has_value:
@@ -1161,18 +981,19 @@ class Summary(_Context):
                          f'<td class="num">{_e(value)}</td>',
                          f'<td class="num">{_e(_table_value(ind, c.neighbour_mean))}</td>',
                          f'<td class="num">{_e(_table_value(ind, c.england))}</td>',
-                         f"<td>{_e(format_rank(c.rank, c.rank_n, context=c.is_context, tied=c.rank_tied, short=True))}"
-                         f"</td>",
-                         f"<td>{_e(band_words(c.band, context=c.is_context))}</td>",
-                         f"<td>{_e(trend_words(c.trend_3.direction, c.trend_3.judgement))}</td>",
-                         f"<td>{_rag_html(c.rag, context=c.is_context)}</td>"]
+                         f"<td>{_e(_rank_cell(c))}</td>",
+                         f"<td>{_e(band_words(c.band, context=c.is_context, comparable=c.comparable))}</td>",
+                         f"<td>{_e(words.trend_cell(c))}</td>",
+                         f"<td>{_rag_html(c.rag, context=c.is_context, comparable=c.comparable)}</td>"]
                 rows.append("<tr>" + "".join(cells) + "</tr>")
             bodies.append("<tbody>" + "".join(rows) + "</tbody>")
-        note = ("<p class=\"note\">Rank: 1st is best (1st is highest for context measures, which are not rated). "
-                "Quartile band: where the council sits among all English councils. Trend: the direction over "
-                "the three latest years, called rising or falling only when the change is beyond chance. "
-                "Rating: green is better than similar councils beyond chance, amber is similar, red is worse "
-                "beyond chance (or a target missed).</p>")
+        note = ("<p class=\"note\">Rank: 1st is best; joint where councils have the same figure. Context "
+                "measures (neither higher nor lower is better) are not ranked, placed in a quarter or rated, and "
+                "nor are figures with too few children to compare. Quarter: where the council sits among all "
+                "English councils. Trend: the direction over the latest three (or five) years, called rising "
+                "or falling only when the change is beyond chance. Rating: green is better than similar "
+                "councils beyond chance, amber is similar, red is worse beyond chance (or a target "
+                "missed).</p>")
         note += "".join(f'<p class="note">{_e(n)}</p>' for n in sorted(joint_notes))
         return Html(f'<section class="indicator-table"><h2 id="summary-indicators">Every measure</h2>'
                     f'<table class="summary-table"><caption>{_e(self.name)} against {_e(self.comparator_label)} '
@@ -1180,35 +1001,14 @@ class Summary(_Context):
                     f"{''.join(bodies)}</table>{note}</section>")
 
     def questions(self) -> Html:
-        return _questions_html(_questions(self.comparisons(), self.name, "children's social care"),
+        return _questions_html(words.questions(self.comparisons(), limit=8, catalogue=self.catalogue),
                                "summary-questions")
 
 
-def _fallback_key_messages(comps, name: str) -> list[str]:
-    msgs = []
-    worse = [c for c in comps if c.rag == "red"]
-    better = [c for c in comps if c.rag == "green" and c.better_than_neighbours]
-    if better:
-        msgs.append(f"{name} compares well with similar councils on "
-                    + "; ".join(f"{_lower_first(c.indicator.label)} ({c.indicator.format_value(c.value)} against "
-                                f"{c.indicator.format_value(c.neighbour_mean)})" for c in better[:4]) + ".")
-    if worse:
-        msgs.append(f"{name} compares less well with similar councils on "
-                    + "; ".join(f"{_lower_first(c.indicator.label)} ({c.indicator.format_value(c.value)} against "
-                                f"{c.indicator.format_value(c.neighbour_mean)})" for c in worse[:4]) + ".")
-    worsening = [c for c in comps if c.trend_3.judgement == "worsening"]
-    improving = [c for c in comps if c.trend_3.judgement == "improving"]
-    if improving:
-        msgs.append("Improving over three years: " + "; ".join(_lower_first(c.indicator.label)
-                                                              for c in improving[:5]) + ".")
-    if worsening:
-        msgs.append("Worsening over three years: " + "; ".join(_lower_first(c.indicator.label)
-                                                              for c in worsening[:5]) + ".")
-    missing = [c for c in comps if not c.has_value]
-    if missing:
-        msgs.append(f"{len(missing)} published figures are suppressed or not available for {name}, so they "
-                    f"cannot be compared.")
-    return msgs
+def _rank_cell(c) -> str:
+    if c.has_value and not c.comparable:
+        return "too few to compare"
+    return format_rank(c.rank, c.rank_n, context=c.is_context, tied=c.rank_tied, short=True)
 
 
 # --------------------------------------------------------------------------- entry points

@@ -14,7 +14,7 @@ __all__ = ["STATUS_WORDS", "STATUS_VERBS", "status_word", "BAND_CODES", "band_qu
            "TREND_WORDS", "JUDGEMENT_WORDS", "trend_label", "RAG_CODES", "RAG_WORDS", "rag_label",
            "POLARITY_WORDS", "PERIOD_BASIS_WORDS", "COMPARISON_WORDS", "comparison_words", "COMPARATOR_WORDS",
            "SMALL_REASONS", "NUMBER_WORDS", "number_word", "ordinal", "possessive", "lower_first",
-           "join_words"]
+           "join_words", "place_name"]
 
 # --------------------------------------------------------------------------- statuses
 
@@ -165,6 +165,15 @@ def lower_first(text: str) -> str:
     if len(text) > 1 and text[1].isupper():
         return text
     return text[:1].lower() + text[1:]
+
+
+def place_name(name: str) -> str:
+    """A region as a sentence names it: 'the South West', 'the East of
+    England', 'London', 'Yorkshire and The Humber'."""
+    name = str(name or "").strip()
+    if not name or name in ("London", "Yorkshire and The Humber", "Inner London", "Outer London", "England"):
+        return name
+    return f"the {name}"
 
 
 def join_words(items) -> str:

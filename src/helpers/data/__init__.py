@@ -1,0 +1,2 @@
+"""The data layer: official releases and a council's own figures, the
+indicator store, geography and comparator groups."""
