@@ -266,8 +266,8 @@ def test_real_council_notebooks(council, real_store, real_dir, warm_kernel, tmp_
 
 @pytest.mark.parametrize("parameters, message", [
     ({"council": "Dorsett"}, "No council matches 'Dorsett'. Did you mean: Dorset"),
-    ({"council": "Dorset", "period": 1999}, "Parameter 'period': no figures for 1999 in this section. "
-                                            "Available periods"),
+    ({"council": "Dorset", "period": 1999}, "Parameter 'period': the data holds no figures for 1999 (periods "
+                                            "held"),
     ({"council": "Dorset", "meeting_date": "20/11/2025"}, "Parameter 'meeting_date': must be a date in the "
                                                           "form YYYY-MM-DD"),
     ({"council": "Dorset", "comparator": "nearest neighbours"}, "Parameter 'comparator': must be "
