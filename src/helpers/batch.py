@@ -110,14 +110,9 @@ def runs_for_all(data: str, defaults: BatchRun | None = None) -> list[BatchRun]:
 def runs_from_file(path, defaults: BatchRun | None = None) -> list[BatchRun]:
     """Read and validate a YAML run file. Errors name the file and the key
     (``runs[2].meeting_date``)."""
-    import yaml
+    from .safe_yaml import load_yaml_file
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "run file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from None
+    doc = load_yaml_file(path, what="run file")
     if isinstance(doc, list):
         doc = {"runs": doc}
     if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list) or not doc["runs"]:

@@ -14,7 +14,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from .safe_yaml import load_yaml_file
 
 from .errors import ConfigError, UnknownIndicatorError
 from .paths import DEFAULT_CATALOGUE
@@ -285,16 +285,7 @@ def _generic_questions(doc: dict, path) -> dict[str, str]:
 
 
 def _read_yaml(path: Path):
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, "catalogue file not found") from None
-    except OSError as exc:
-        raise ConfigError(path, f"cannot be read: {exc.strerror or exc}") from None
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from None
+    return load_yaml_file(path, what="catalogue file")
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:

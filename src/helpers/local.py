@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
+from .safe_yaml import load_yaml_file
 
 from . import paths
 from .errors import ConfigError, DataFileError, ParameterError, ScrutinyError, UnknownCouncilError
@@ -358,14 +358,7 @@ def load_targets(path) -> Targets:
     also read); it may be left out when the measure has a polarity.
     Raises :class:`ConfigError` naming the key for anything else."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "targets file not found", hint="Give the path of a targets YAML, or \"\"") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(path, f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    doc = load_yaml_file(path, what="targets file")
     if not isinstance(doc, dict) or "targets" not in doc:
         raise ConfigError(path, "must be a mapping with a 'targets:' key", key="targets",
                           hint="e.g.\ntargets:\n  caseload_average: {target: 15, direction: at_most}")

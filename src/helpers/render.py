@@ -390,15 +390,14 @@ def data_notes(store, area_code: str, comparator_codes, region_code: str, indica
 
 @lru_cache(maxsize=4)
 def _sources(path: str | None = None) -> dict:
-    import yaml
+    from .safe_yaml import load_yaml_file
     from . import paths
     p = Path(path) if path else paths.data_dir() / "sources.yml"
     if not p.exists():
         p = paths.PROJECT_ROOT / "data" / "sources.yml"
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, ValueError):
+    if not p.exists():
         return {}
+    doc = load_yaml_file(p, what="sources manifest") or {}
     return {str(s.get("id")): s for s in doc.get("sources", []) if isinstance(s, dict)}
 
 

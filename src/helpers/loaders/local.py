@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
+from ..safe_yaml import load_yaml_file
 
 from .. import paths
 from ..errors import ConfigError, DataFileError
@@ -161,10 +161,7 @@ def load_measures(path: str | Path | None = None) -> LocalMeasures:
         raise ConfigError(path, "the list of local measures is missing") from None
     if stamp in _MEASURES_CACHE:
         return _MEASURES_CACHE[stamp]
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from None
+    doc = load_yaml_file(path, what="list of local measures")
     if not isinstance(doc, dict) or not isinstance(doc.get("measures"), list):
         raise ConfigError(path, "expected a 'measures:' list", key="measures")
     measures: dict[str, LocalMeasure] = {}
