@@ -219,18 +219,30 @@ def run_batch(runs: list[BatchRun], *, force: bool = False, workers: int | None 
     """Build every run; return a summary. ``workers`` defaults to the number
     of cores; ``dask`` is a scheduler address or 'local'; ``timeout`` is the
     seconds one notebook cell may run before that pack fails."""
-    from tqdm import tqdm
+    from .data.snapshot import lease
     from .pack import clean_stale_temporaries
     from .store import open_store
     t0 = time.perf_counter()
     reports = Path(reports_dir) if reports_dir else paths.reports_dir()
     reports.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(reports)
-    open_store(data)  # build the store cache once, before the workers race to
+    # one store snapshot for the whole batch: every worker and notebook opens
+    # this folder, whatever ingest or fetch do to the raw files meanwhile
+    store = open_store(data)
+    with lease(store.snapshot):
+        return _run_batch_on(runs, store, t0, reports, force=force, workers=workers, dask=dask,
+                             progress=progress, formats=formats, notebooks_dir=notebooks_dir,
+                             write_index_after=write_index_after, timeout=timeout)
+
+
+def _run_batch_on(runs, store, t0, reports, *, force, workers, dask, progress, formats, notebooks_dir,
+                  write_index_after, timeout) -> BatchSummary:
+    from tqdm import tqdm
     # councils run in parallel (one worker process each, one warm kernel
     # each), so each pack runs its sections one after another
-    options = dict(force=force, formats=tuple(formats), data=data, timeout=timeout, section_workers=1,
-                   notebooks_dir=str(notebooks_dir) if notebooks_dir else None, reports_dir=str(reports))
+    options = dict(force=force, formats=tuple(formats), data=str(store.snapshot), timeout=timeout,
+                   section_workers=1, notebooks_dir=str(notebooks_dir) if notebooks_dir else None,
+                   reports_dir=str(reports))
     workers = max(1, workers or os.cpu_count() or 1)
     summary = BatchSummary()
     bar = tqdm(total=len(runs), unit="pack", disable=not progress, desc="packs")
