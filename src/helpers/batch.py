@@ -71,6 +71,7 @@ class BatchSummary:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
     index: str = ""
+    missing_measures: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -89,6 +90,9 @@ class BatchSummary:
             lines.append(f"Index: {self.index}")
         for o in self.failures:
             lines.append(f"  FAILED {o.council_name or o.run.council}: {o.error}")
+        for m in self.missing_measures:
+            lines.append(f"  MISSING: {m['files']} lacks {', '.join(m['measures'])}: {m['label']} is shown as "
+                         f"missing from the release in every pack")
         return "\n".join(lines)
 
 
@@ -215,7 +219,8 @@ def _init_worker(env: dict) -> None:
 
 def run_batch(runs: list[BatchRun], *, force: bool = False, workers: int | None = None, dask: str | None = None,
               progress: bool = True, formats=("html", "pdf"), data: str = "official", notebooks_dir=None,
-              reports_dir=None, write_index_after: bool = True, timeout: int = 600) -> BatchSummary:
+              reports_dir=None, write_index_after: bool = True, timeout: int = 600,
+              allow_missing_measures: bool = False) -> BatchSummary:
     """Build every run; return a summary. ``workers`` defaults to the number
     of cores; ``dask`` is a scheduler address or 'local'; ``timeout`` is the
     seconds one notebook cell may run before that pack fails."""
@@ -228,11 +233,13 @@ def run_batch(runs: list[BatchRun], *, force: bool = False, workers: int | None 
     clean_stale_temporaries(reports)
     # one store snapshot for the whole batch: every worker and notebook opens
     # this folder, whatever ingest or fetch do to the raw files meanwhile
-    store = open_store(data)
+    store = open_store(data, allow_missing_measures=allow_missing_measures)
     with lease(store.snapshot):
-        return _run_batch_on(runs, store, t0, reports, force=force, workers=workers, dask=dask,
+        summary = _run_batch_on(runs, store, t0, reports, force=force, workers=workers, dask=dask,
                              progress=progress, formats=formats, notebooks_dir=notebooks_dir,
                              write_index_after=write_index_after, timeout=timeout)
+    summary.missing_measures = list(store.missing_measures)
+    return summary
 
 
 def _run_batch_on(runs, store, t0, reports, *, force, workers, dask, progress, formats, notebooks_dir,

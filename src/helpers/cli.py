@@ -75,8 +75,8 @@ def cmd_show(args) -> int:
         for col, _ in columns:
             value = getattr(row, col)
             if col == "council" and row.council_status != "ok":
-                from .loaders import STATUS_LABELS
-                text = STATUS_LABELS.get(row.council_status, row.council_status)
+                from .indicators import STATUS_WORDS
+                text = STATUS_WORDS.get(row.council_status, row.council_status)
             else:
                 text = ind.format_value(value)
             cells.append(f"{text[:20]:>21}")
@@ -123,9 +123,10 @@ def cmd_store(args) -> int:
     start = time.perf_counter()
     if args.rebuild:
         store = load_store(args.data if args.data not in (None, "official", "demo") else (
-            paths.raw_dir() if args.data != "demo" else paths.demo_dir() / "raw"), rebuild=True)
+            paths.raw_dir() if args.data != "demo" else paths.demo_dir() / "raw"), rebuild=True,
+            allow_missing_measures=True)
     else:
-        store = open_store(args.data)
+        store = open_store(args.data, allow_missing_measures=True)
     took = time.perf_counter() - start
     ind = store.indicators
     print(f"Indicator store {store.key}{' (demo data)' if store.is_demo else ''}: {len(ind):,} figures, "
@@ -135,7 +136,7 @@ def cmd_store(args) -> int:
         print(f"  {row.publication:<28} {Path(row.file).name}")
     for w in store.warnings:
         print(f"  note: {w}")
-    return 0
+    return 1 if store.missing_measures else 0
 
 
 def cmd_demo(args) -> int:

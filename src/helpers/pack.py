@@ -428,6 +428,7 @@ class PackResult:
     warnings: list = field(default_factory=list)
     skipped: bool = False
     is_demo: bool = False
+    missing_measures: list = field(default_factory=list)
 
     @property
     def html(self) -> Path | None:
@@ -449,6 +450,9 @@ class PackResult:
         for kind in ("html", "pdf"):
             if kind in self.files:
                 lines.append(f"  {self.out_dir / self.files[kind]}")
+        for m in self.missing_measures:
+            lines.append(f"  MISSING: {m['files']} lacks {', '.join(m['measures'])}: {m['label']} is shown as "
+                         f"missing from the release")
         for w in self.warnings[:10]:
             lines.append(f"  warning: {w}")
         if len(self.warnings) > 10:
@@ -484,7 +488,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
                committee: str = "", meeting_date: str = "", sections=None, formats=FORMATS,
                data: str = "official", comparators_file: str | None = None, notebooks_dir=None,
                reports_dir=None, force: bool = True, warm: bool = True, timeout: int = 600,
-               local_figures: str = "", targets_file: str = "", section_workers: int | None = None) -> PackResult:
+               local_figures: str = "", targets_file: str = "", section_workers: int | None = None,
+               allow_missing_measures: bool = False) -> PackResult:
     """Build one pack and move it into ``reports/<council-slug>/<period>/``.
 
     council          name, DfE LA number or ONS code
@@ -504,6 +509,9 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     targets_file     the council's own targets (YAML), or "" for one beside the figures
     section_workers  section notebooks run at once, each in its own warm kernel (default: up to
                      two, the cores of a small machine; batches pass 1 and run councils in parallel)
+    allow_missing_measures  build although a recognised release lacks measures the catalogue
+                     needs: the pack shows those figures as missing from the release, and
+                     ``PackResult.missing_measures`` lists them (the command exits non-zero)
 
     A council outside the official English releases (a Welsh council, say)
     gets a pack of its local figures alone, which says which comparisons are
@@ -520,7 +528,7 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     council, period, comparator, committee = (checked[k] for k in ("council", "period", "comparator", "committee"))
     meeting_date, sections, data, comparators_file = (checked[k] for k in ("meeting_date", "sections", "data",
                                                                           "comparators_file"))
-    store = open_store(data)
+    store = open_store(data, allow_missing_measures=allow_missing_measures)
     timings["store"] = round(time.perf_counter() - t0, 3)
     with lease(store.snapshot):
         return _build_from_snapshot(store, t0, timings, council=council, period=period, comparator=comparator,
@@ -576,7 +584,7 @@ def _build_from_snapshot(store, t0, timings, *, council, period, comparator, com
         install.keep_failed(tmp, dest)
         raise
     return PackResult(name, code, period, dest, files=files, timings=timings, warnings=warnings,
-                      is_demo=store.is_demo)
+                      is_demo=store.is_demo, missing_measures=list(store.missing_measures))
 
 
 def _render_sections(notebooks: dict, executed: dict, timings: dict, warnings: list) -> list:
@@ -710,6 +718,9 @@ def add_build_arguments(parser) -> None:
     o.add_argument("--dask", metavar="SCHEDULER", default=None,
                    help="run the batch on Dask distributed: a scheduler address or 'local'")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
+    o.add_argument("--allow-missing-measures", action="store_true",
+                   help="build although a release lacks measures the catalogue needs (the pack says which; "
+                        "the command exits 1)")
 
 
 def cli_build(args) -> int:
@@ -721,17 +732,18 @@ def cli_build(args) -> int:
         result = build_pack(council=args.council, period=args.period, comparator=args.comparator,
                             committee=args.committee, meeting_date=args.meeting_date, sections=args.sections,
                             comparators_file=args.comparators_file, force=True,
-                            local_figures=args.local_figures, targets_file=args.targets_file, **common)
+                            local_figures=args.local_figures, targets_file=args.targets_file,
+                            allow_missing_measures=args.allow_missing_measures, **common)
         print(result.summary())
         from .batch import write_index
         write_index(args.reports or paths.reports_dir())
-        return 0
+        return 1 if result.missing_measures else 0
     defaults = BatchRun(council="", period=args.period, comparator=args.comparator, committee=args.committee,
                         meeting_date=args.meeting_date, sections=args.sections,
                         comparators_file=args.comparators_file, local_figures=args.local_figures,
                         targets_file=args.targets_file)
     runs = runs_for_all(args.data, defaults) if args.all else runs_from_file(args.run_file, defaults)
     summary = run_batch(runs, force=args.force, workers=args.workers, dask=args.dask,
-                        progress=not args.no_progress, **common)
+                        progress=not args.no_progress, allow_missing_measures=args.allow_missing_measures, **common)
     print(summary.text())
-    return 0 if summary.ok else 1
+    return 0 if summary.ok and not summary.missing_measures else 1

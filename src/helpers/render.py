@@ -42,6 +42,12 @@ CODE_MEANINGS = {
     "k": "Rounds to zero but is not zero.",
     "not_derivable": "A rate the pack derives could not be calculated because one of its inputs is missing or suppressed.",
     "missing": "No figure in the data for this area and year.",
+    "implausible": "The release's figure is outside the range the indicator can take (a percentage over 100, a "
+                   "negative count or rate); it is left out rather than compared. The data notes name the file, row "
+                   "and column.",
+    "measure_missing": "The release read lacks the column this figure comes from (renamed or dropped by the "
+                       "publisher); the figure is missing from the release as read.",
+    "not_in_release": "The council is in earlier years of this release but not in its latest year.",
 }
 SMALL_NUMBER = 10
 _H2 = re.compile(r"<h2\b[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h2>", re.S | re.I)

@@ -28,8 +28,9 @@ from .errors import DataFileError, ScrutinyError, UnknownLayoutError
 from .indicators import Catalogue, Indicator, load_catalogue
 from .loaders import identify, load
 from .loaders.dfe import OBSERVATION_COLUMNS
+from .data import rules
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 INDICATOR_COLUMNS = ["area_code", "area_name", "level", "region_code", "region_name", "period",
                      "indicator", "value", "numerator", "denominator", "status", "source"]
 AREA_COLUMNS = ["area_code", "area_name", "level", "ons_code", "region_code", "region_name",
@@ -50,6 +51,8 @@ class IndicatorStore:
     catalogue   the indicator catalogue
     warnings    files skipped and other notes from the build
     snapshot    the immutable folder the store was read from (None when built in memory)
+    missing_measures  indicators whose recognised file lacks a measure they need:
+                {indicator, label, publication, files, measures}
     """
 
     indicators: pd.DataFrame
@@ -62,6 +65,7 @@ class IndicatorStore:
     key: str = ""
     is_demo: bool = False
     snapshot: Path | None = None
+    missing_measures: list = field(default_factory=list)
 
     # ------------------------------------------------------------ look-ups
     def councils(self) -> pd.DataFrame:
@@ -137,7 +141,7 @@ def _salt(is_demo: bool) -> str:
 # ------------------------------------------------------------------- public
 
 def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bool = False,
-               is_demo: bool | None = None) -> IndicatorStore:
+               is_demo: bool | None = None, allow_missing_measures: bool = False) -> IndicatorStore:
     """Load the store for the files in ``raw_dir`` (a folder or list of
     folders), building it first if the inputs or the catalogue changed.
 
@@ -145,6 +149,8 @@ def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bo
     cache_dir       where built stores are kept; default data/cache
     catalogue_path  the indicator catalogue; default data/indicators.yml
     rebuild         build even when a cached store matches
+    allow_missing_measures  open a store whose recognised files lack measures the
+                    catalogue needs (their figures say so); otherwise that is an error
 
     The store returned is an immutable snapshot (``store.snapshot``, a
     folder): pass that folder as ``data`` to open exactly the same figures
@@ -164,7 +170,7 @@ def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bo
     key, _ = input_key(files, catalogue_path, is_demo)
     target = cache_dir / f"store-{key}"
     if not rebuild and str(target.resolve()) in _MEMO:
-        return _MEMO[str(target.resolve())]
+        return check_measures(_MEMO[str(target.resolve())], allow_missing_measures)
     snapshot.clean_leftovers(cache_dir, ".store-*")
     catalogue = load_catalogue(catalogue_path)
     store = None
@@ -178,7 +184,28 @@ def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bo
         store = _read_cached(target, catalogue)
         _prune_caches(cache_dir, keep=target)
     _remember(target, store)
+    return check_measures(store, allow_missing_measures)
+
+
+def check_measures(store: IndicatorStore, allow: bool = False) -> IndicatorStore:
+    """The store, or :class:`MissingMeasuresError` when a recognised file
+    lacks measures the catalogue needs and the user has not chosen to go on."""
+    if store.missing_measures and not allow:
+        raise MissingMeasuresError(store.missing_measures)
     return store
+
+
+class MissingMeasuresError(ScrutinyError):
+    """Recognised releases lack measures the catalogue needs."""
+
+    def __init__(self, missing: list[dict]):
+        self.missing = missing
+        lines = "; ".join(f"{m['files']} ({m['publication']}) lacks {', '.join(m['measures'])} for {m['indicator']}"
+                          for m in missing)
+        super().__init__(f"The releases lack measures the catalogue needs: {lines}. Download the publication again "
+                         f"(a renamed column needs an alias in helpers/loaders/dfe.py), or build with "
+                         f"--allow-missing-measures to go on: those figures are then shown as missing from the "
+                         f"release and the command exits with status 1.")
 
 
 def _remember(folder: Path, store: IndicatorStore) -> None:
@@ -211,21 +238,24 @@ def open_snapshot(folder, catalogue_path=None) -> IndicatorStore:
     return store
 
 
-def open_store(data: str | os.PathLike | None = None, cache_dir=None) -> IndicatorStore:
+def open_store(data: str | os.PathLike | None = None, cache_dir=None, *,
+               allow_missing_measures: bool = False) -> IndicatorStore:
     """The store for a notebook's ``data`` parameter: ``"demo"`` (generated
     demo data, created on first use), ``"official"`` or None (data/raw), a
-    folder of releases, or a store snapshot folder (``store.snapshot``)."""
+    folder of releases, or a store snapshot folder (``store.snapshot``, opened
+    as it is: the build that chose it has checked it)."""
+    allow = allow_missing_measures
     if data in (None, "", "official"):
-        return load_store(paths.raw_dir(), cache_dir)
+        return load_store(paths.raw_dir(), cache_dir, allow_missing_measures=allow)
     if str(data) == "demo":
         from .demo import generate_demo_data
         demo_raw = paths.demo_dir() / "raw"
         if not demo_raw.exists() or not any(demo_raw.iterdir()):
             _generate_atomically(generate_demo_data, demo_raw)
-        return load_store(demo_raw, cache_dir, is_demo=True)
+        return load_store(demo_raw, cache_dir, is_demo=True, allow_missing_measures=allow)
     if snapshot.is_snapshot(data):
         return open_snapshot(data)
-    return load_store(Path(data), cache_dir)
+    return load_store(Path(data), cache_dir, allow_missing_measures=allow)
 
 
 def _generate_atomically(generator, dest: Path) -> None:
@@ -250,7 +280,8 @@ def _read_cached(target: Path, catalogue: Catalogue) -> IndicatorStore:
         raise snapshot.DamagedSnapshot(f"{target}: built by another version of the store (schema "
                                        f"{meta.get('schema')}, this is {SCHEMA_VERSION})")
     return IndicatorStore(catalogue=catalogue, warnings=meta.get("warnings", []), key=meta["key"],
-                          is_demo=bool(meta.get("is_demo", False)), snapshot=target, **frames)
+                          is_demo=bool(meta.get("is_demo", False)), snapshot=target,
+                          missing_measures=meta.get("missing_measures", []), **frames)
 
 
 def _prune_caches(cache_dir: Path, keep: Path) -> None:
@@ -275,7 +306,7 @@ def _build_snapshot(cache_dir: Path, files, catalogue, catalogue_path: Path, is_
         shutil.rmtree(tmp / "inputs")
         (tmp / snapshot.OWNER_FILE).unlink()
         meta = {"key": key, "schema": SCHEMA_VERSION, "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                "warnings": built.warnings, "is_demo": bool(is_demo)}
+                "warnings": built.warnings, "is_demo": bool(is_demo), "missing_measures": built.missing_measures}
         frames = {name: getattr(built, name) for name in ("indicators", "areas", "neighbours", "inspections")}
         snapshot.write_tables(tmp, {**frames, "inputs": inputs}, meta)
         target = cache_dir / f"store-{key}"
@@ -344,18 +375,19 @@ def build(files, catalogue: Catalogue | None = None, names: dict | None = None) 
 
     obs = _combine_releases([(p, f, fr) for p, items in by_pub.items()
                              if p not in _NON_OBSERVATION for f, fr in items], warns, names)
-    obs = _attach_finance(obs, by_pub, warns)
+    obs = _attach_finance(obs, by_pub, warns, names)
     areas = _areas(obs)
     obs = obs.merge(areas[["area_code", "area_name"]].rename(columns={"area_name": "display_name"}),
                     on="area_code", how="left")
     obs["area_name"] = obs["display_name"].fillna(obs["area_name"])
     obs = obs.drop(columns="display_name")
-    indicators = _indicators(obs, catalogue, warns)
+    missing: list[dict] = []
+    indicators = _indicators(obs, catalogue, warns, missing, areas)
     neighbours = _neighbours(by_pub)
     inspections = _inspections(by_pub, areas)
     return IndicatorStore(indicators=indicators, areas=areas, neighbours=neighbours, inspections=inspections,
                           inputs=pd.DataFrame(input_rows, columns=["file", "publication"]),
-                          catalogue=catalogue, warnings=warns)
+                          catalogue=catalogue, warnings=warns, missing_measures=missing)
 
 
 _NON_OBSERVATION = {"sn_model_2025", "sn_model_2021", "utla_lookup", "ofsted_inspections",
@@ -363,28 +395,23 @@ _NON_OBSERVATION = {"sn_model_2025", "sn_model_2021", "utla_lookup", "ofsted_ins
 
 
 def _combine_releases(items, warns, names=None) -> pd.DataFrame:
-    """Concatenate observations; where two releases of one publication overlap,
-    the newer release (the one reaching the later period) wins."""
+    """Concatenate observations; where two releases of one publication
+    overlap, the newer release wins, judged by content (see
+    :func:`helpers.data.rules.choose_releases`), never by file name."""
     if not items:
-        return pd.DataFrame(columns=OBSERVATION_COLUMNS)
-    frames = []
+        return pd.DataFrame(columns=OBSERVATION_COLUMNS + ["file"])
     by_pub: dict[str, list] = {}
     for pub, f, frame in items:
-        by_pub.setdefault(pub, []).append((int(frame["period"].max()), f, frame))
-    for pub, releases in by_pub.items():
-        releases.sort(key=lambda r: r[0], reverse=True)
-        if len(releases) > 1:
-            listed = ", ".join((names or {}).get(str(r[1]), r[1].name) for r in releases)
-            warns.append(f"{len(releases)} releases of {pub} ({listed}): where they overlap the newest is used.")
-        combined = pd.concat([r[2] for r in releases], ignore_index=True)
-        combined = combined.drop_duplicates(["period", "area_code", "measure"], keep="first")
-        frames.append(combined)
-    return pd.concat(frames, ignore_index=True)
+        by_pub.setdefault(pub, []).append(((names or {}).get(str(f), Path(f).name), frame))
+    return pd.concat([rules.choose_releases(pub, releases, warns) for pub, releases in by_pub.items()],
+                     ignore_index=True)
 
 
-def _attach_finance(obs: pd.DataFrame, by_pub, warns) -> pd.DataFrame:
+def _attach_finance(obs: pd.DataFrame, by_pub, warns, names=None) -> pd.DataFrame:
     """MHCLG files name councils by ONS code: give them DfE's LA number and region."""
-    fin = [fr for pub in ("finance_ro3", "finance_rsx") for _, fr in by_pub.get(pub, [])]
+    fin = [rules.choose_releases(pub, [((names or {}).get(str(f), Path(f).name), fr) for f, fr in by_pub[pub]], warns,
+                                 keys=("period", "ons_code", "measure"))
+           for pub in ("finance_ro3", "finance_rsx") if by_pub.get(pub)]
     if not fin:
         return obs
     fin = pd.concat(fin, ignore_index=True)
@@ -402,7 +429,8 @@ def _attach_finance(obs: pd.DataFrame, by_pub, warns) -> pd.DataFrame:
     for col in ("area_code", "region_code", "region_name", "area_name"):
         fin.loc[is_la, col] = fin.loc[is_la, "ons_code"].map(codes[col])
     fin.loc[~is_la, "area_code"] = "E92000001"
-    return pd.concat([obs, fin[OBSERVATION_COLUMNS]], ignore_index=True)
+    return pd.concat([obs, fin[[c for c in (*OBSERVATION_COLUMNS, "file", "row", "column") if c in fin.columns]]],
+                     ignore_index=True)
 
 
 def _areas(obs: pd.DataFrame) -> pd.DataFrame:
@@ -465,7 +493,9 @@ def _measure_frame(src: pd.DataFrame, measures: tuple[str, ...]):
     return total, status
 
 
-def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns) -> pd.DataFrame:
+def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns, missing: list | None = None,
+                areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    missing = [] if missing is None else missing
     by_source = {s: g for s, g in obs.groupby("source", sort=False)}
     meta_cols = ["area_name", "level", "region_code", "region_name"]
     pop = by_source.get("ons_population")
@@ -478,11 +508,20 @@ def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns) -> pd.DataFrame:
         src = by_source.get(ind.source)
         if src is None:
             continue
-        frame = _one_indicator(ind, src, population, meta_cols)
-        if frame is None:
-            warns.append(f"Indicator {ind.id}: the {ind.source} file lacks the measures it needs.")
+        lacking = [m for m in rules.needed_measures(ind) if m not in set(src["measure"])]
+        if lacking:
+            files = ", ".join(sorted(set(src["file"].dropna().astype(str)))) if "file" in src.columns else ind.source
+            missing.append({"indicator": ind.id, "label": ind.label, "publication": ind.source, "files": files,
+                            "measures": lacking})
+            warns.append(f"Indicator {ind.id} ({ind.label}): {files} ({ind.source}) lacks the column(s) "
+                         f"{', '.join(lacking)} it needs; its figures are shown as missing from the release.")
+            out.append(rules.missing_measure_rows(ind, src, meta_cols))
             continue
+        frame = _one_indicator(ind, src, population, meta_cols)
+        frame = rules.flag_implausible(frame, ind, warns)
         out.append(frame)
+        if areas is not None:
+            out.append(rules.not_in_release_rows(frame, ind, areas))
     if not out:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
     table = pd.concat(out, ignore_index=True)[INDICATOR_COLUMNS]
@@ -531,6 +570,9 @@ def _one_indicator(ind: Indicator, src: pd.DataFrame, population, meta_cols) -> 
     frame["denominator"] = den_v
     frame["indicator"] = ind.id
     frame["source"] = source
+    for col in ("file", "row", "column"):
+        if col in base.columns:
+            frame[col] = base[col]
     return frame.reset_index()
 
 
