@@ -55,6 +55,17 @@ _TAG = re.compile(r"<[^>]+>")
 _SCRIPT = re.compile(r"<script\b.*?</script\s*>|<script\b[^>]*/>", re.S | re.I)
 _LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
 _EXTERNAL_SRC = re.compile(r"""\b(src|srcset|data|poster)\s*=\s*(["'])\s*(?:https?:)?//[^"']*\2""", re.I)
+#: Elements that embed another document or code, with what they hold.
+_EMBED = re.compile(r"<(iframe|object|embed|frame|frameset|applet|base)\b.*?(?:</\1\s*>|/?>)", re.S | re.I)
+_META_REFRESH = re.compile(r"""<meta\b[^>]*http-equiv\s*=\s*["']?\s*refresh[^>]*>""", re.I)
+_TAG_OPEN = re.compile(r"""<[A-Za-z](?:[^<>"']|"[^"]*"|'[^']*')*>""")
+_EMBED_CLOSE = re.compile(r"</(?:iframe|object|embed|frame|frameset|applet)\s*>", re.I)
+#: on* event attributes and srcdoc, quoted or not
+_EVENT_ATTR = re.compile(r"""\s(?:on[a-z]+|srcdoc|formaction)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+#: a URL attribute whose value runs code or loads a document
+_SCHEMES = r"(?:javascript|vbscript|data\s*:\s*text/html)"
+_SCRIPT_URL = re.compile(r"""\b(href|src|action|xlink:href|data|background|poster|srcset)\s*=\s*"""
+                         rf"""(?:"\s*{_SCHEMES}[^"]*"|'\s*{_SCHEMES}[^']*'|{_SCHEMES}[^\s>]*)""", re.I)
 
 
 # ----------------------------------------------------------------- sections
@@ -178,13 +189,25 @@ def render_section(nb, fallback_id: str = "section") -> RenderedSection:
 
 
 def _make_self_contained(body: str) -> tuple[str, int]:
-    """Strip scripts, <link> tags and external src references: a pack opens
-    offline and runs no code."""
+    """Strip scripts, <link> tags, embedded documents (iframe, object,
+    embed, base, meta refresh), event attributes (on*), srcdoc and
+    javascript:/vbscript:/data:text/html URLs, and external src references:
+    a pack opens offline and runs no code."""
     n = 0
-    for pattern, repl in ((_SCRIPT, ""), (_LINK_TAG, ""), (_EXTERNAL_SRC, r'\1=""')):
+    for pattern, repl in ((_SCRIPT, ""), (_EMBED, ""), (_EMBED_CLOSE, ""), (_META_REFRESH, ""), (_LINK_TAG, ""),
+                          (_EXTERNAL_SRC, r'\1=""')):
         body, k = pattern.subn(repl, body)
         n += k
-    return body, n
+    count = [0]
+
+    def clean_tag(match: re.Match) -> str:
+        tag, k1 = _EVENT_ATTR.subn("", match.group(0))
+        tag, k2 = _SCRIPT_URL.subn(r'\1=""', tag)
+        count[0] += k1 + k2
+        return tag
+
+    body = _TAG_OPEN.sub(clean_tag, body)
+    return body, n + count[0]
 
 
 # --------------------------------------------------------------------- pack
