@@ -71,6 +71,7 @@ class BatchSummary:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
     index: str = ""
+    missing_measures: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -89,6 +90,9 @@ class BatchSummary:
             lines.append(f"Index: {self.index}")
         for o in self.failures:
             lines.append(f"  FAILED {o.council_name or o.run.council}: {o.error}")
+        for m in self.missing_measures:
+            lines.append(f"  MISSING: {m['files']} lacks {', '.join(m['measures'])}: {m['label']} is shown as "
+                         f"missing from the release in every pack")
         return "\n".join(lines)
 
 
@@ -110,14 +114,9 @@ def runs_for_all(data: str, defaults: BatchRun | None = None) -> list[BatchRun]:
 def runs_from_file(path, defaults: BatchRun | None = None) -> list[BatchRun]:
     """Read and validate a YAML run file. Errors name the file and the key
     (``runs[2].meeting_date``)."""
-    import yaml
+    from .safe_yaml import load_yaml_file
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "run file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from None
+    doc = load_yaml_file(path, what="run file")
     if isinstance(doc, list):
         doc = {"runs": doc}
     if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list) or not doc["runs"]:
@@ -220,22 +219,37 @@ def _init_worker(env: dict) -> None:
 
 def run_batch(runs: list[BatchRun], *, force: bool = False, workers: int | None = None, dask: str | None = None,
               progress: bool = True, formats=("html", "pdf"), data: str = "official", notebooks_dir=None,
-              reports_dir=None, write_index_after: bool = True, timeout: int = 600) -> BatchSummary:
+              reports_dir=None, write_index_after: bool = True, timeout: int = 600,
+              allow_missing_measures: bool = False) -> BatchSummary:
     """Build every run; return a summary. ``workers`` defaults to the number
     of cores; ``dask`` is a scheduler address or 'local'; ``timeout`` is the
     seconds one notebook cell may run before that pack fails."""
-    from tqdm import tqdm
+    from .data.snapshot import lease
     from .pack import clean_stale_temporaries
     from .store import open_store
     t0 = time.perf_counter()
     reports = Path(reports_dir) if reports_dir else paths.reports_dir()
     reports.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(reports)
-    open_store(data)  # build the store cache once, before the workers race to
+    # one store snapshot for the whole batch: every worker and notebook opens
+    # this folder, whatever ingest or fetch do to the raw files meanwhile
+    store = open_store(data, allow_missing_measures=allow_missing_measures)
+    with lease(store.snapshot):
+        summary = _run_batch_on(runs, store, t0, reports, force=force, workers=workers, dask=dask,
+                             progress=progress, formats=formats, notebooks_dir=notebooks_dir,
+                             write_index_after=write_index_after, timeout=timeout)
+    summary.missing_measures = list(store.missing_measures)
+    return summary
+
+
+def _run_batch_on(runs, store, t0, reports, *, force, workers, dask, progress, formats, notebooks_dir,
+                  write_index_after, timeout) -> BatchSummary:
+    from tqdm import tqdm
     # councils run in parallel (one worker process each, one warm kernel
     # each), so each pack runs its sections one after another
-    options = dict(force=force, formats=tuple(formats), data=data, timeout=timeout, section_workers=1,
-                   notebooks_dir=str(notebooks_dir) if notebooks_dir else None, reports_dir=str(reports))
+    options = dict(force=force, formats=tuple(formats), data=str(store.snapshot), timeout=timeout,
+                   section_workers=1, notebooks_dir=str(notebooks_dir) if notebooks_dir else None,
+                   reports_dir=str(reports))
     workers = max(1, workers or os.cpu_count() or 1)
     summary = BatchSummary()
     bar = tqdm(total=len(runs), unit="pack", disable=not progress, desc="packs")

@@ -14,7 +14,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from .safe_yaml import load_yaml_file
 
 from .errors import ConfigError, UnknownIndicatorError
 from .paths import DEFAULT_CATALOGUE
@@ -35,7 +35,7 @@ QUESTION_DIRECTIONS = ("worse", "worsening", "high", "low", "rising", "falling",
 
 _REQUIRED = ("id", "label", "definition", "section", "unit", "polarity", "source", "period_basis", "subject")
 _ALLOWED = set(_REQUIRED) | {"decimals", "value", "derive", "numerator", "denominator", "target", "caveat",
-                             "questions", "period_phrase", "counted"}
+                             "questions", "period_phrase", "counted", "min", "max"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ class Indicator:
     questions: tuple[tuple[str, str], ...] = ()
     period_phrase_kind: str = "at"
     counted: str = "cases"
+    minimum: float | None = None
+    maximum: float | None = None
 
     @property
     def is_context(self) -> bool:
@@ -252,7 +254,15 @@ def parse_indicator(entry: dict, path: Path | None, index: int, sections=None) -
         except (TypeError, ValueError):
             raise ConfigError(path, f"indicator '{ident}' has a target that is not a number: {target!r}",
                               key=f"{ident}.target") from None
+    bounds = {}
+    for key in ("min", "max"):
+        v = entry.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise ConfigError(path, f"indicator '{ident}' has a {key} that is not a number: {v!r}",
+                              key=f"{ident}.{key}")
+        bounds[key] = None if v is None else float(v)
     return Indicator(
+        minimum=bounds["min"], maximum=bounds["max"],
         id=ident, label=str(entry["label"]), definition=" ".join(str(entry["definition"]).split()),
         section=entry["section"], unit=entry["unit"], polarity=entry["polarity"], source=str(entry["source"]),
         period_basis=entry["period_basis"], subject=" ".join(str(entry["subject"]).split()),
@@ -285,16 +295,7 @@ def _generic_questions(doc: dict, path) -> dict[str, str]:
 
 
 def _read_yaml(path: Path):
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, "catalogue file not found") from None
-    except OSError as exc:
-        raise ConfigError(path, f"cannot be read: {exc.strerror or exc}") from None
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from None
+    return load_yaml_file(path, what="catalogue file")
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:

@@ -35,7 +35,7 @@ import matplotlib.text as _mpl_text
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import yaml
+from .safe_yaml import load_yaml_file
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -222,12 +222,7 @@ class HouseStyle:
 
 
 def _read_style_file(path: Path) -> dict:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "chart style file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from None
+    doc = load_yaml_file(path, what="chart style file")
     if doc is None:
         return {}
     if not isinstance(doc, dict):

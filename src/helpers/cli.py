@@ -133,9 +133,10 @@ def cmd_store(args) -> int:
     start = time.perf_counter()
     if args.rebuild:
         store = load_store(args.data if args.data not in (None, "official", "demo") else (
-            paths.raw_dir() if args.data != "demo" else paths.demo_dir() / "raw"), rebuild=True)
+            paths.raw_dir() if args.data != "demo" else paths.demo_dir() / "raw"), rebuild=True,
+            allow_missing_measures=True)
     else:
-        store = open_store(args.data)
+        store = open_store(args.data, allow_missing_measures=True)
     took = time.perf_counter() - start
     ind = store.indicators
     print(f"Indicator store {store.key}{' (demo data)' if store.is_demo else ''}: {len(ind):,} figures, "
@@ -145,7 +146,7 @@ def cmd_store(args) -> int:
         print(f"  {row.publication:<28} {Path(row.file).name}")
     for w in store.warnings:
         print(f"  note: {w}")
-    return 0
+    return 1 if store.missing_measures else 0
 
 
 def cmd_demo(args) -> int:

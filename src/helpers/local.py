@@ -40,12 +40,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
+from .safe_yaml import load_yaml_file
 
 from . import paths
-from .errors import ConfigError, DataFileError, ParameterError, ScrutinyError, UnknownCouncilError
+from .errors import ConfigError, ParameterError, ScrutinyError, UnknownCouncilError
 from .indicators import Indicator
-from .loaders.local import LocalMeasure, load_local, load_measures, validate_local
+from .data import local_files
+from .loaders.local import LocalMeasure, load_local, load_measures
 
 __all__ = ["Target", "Targets", "load_targets", "performance_against_targets", "council_series",
            "rolling_average", "seasonality_table", "seasonal_peak", "referral_sources", "budget_variance",
@@ -358,14 +359,7 @@ def load_targets(path) -> Targets:
     also read); it may be left out when the measure has a polarity.
     Raises :class:`ConfigError` naming the key for anything else."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "targets file not found", hint="Give the path of a targets YAML, or \"\"") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(path, f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    doc = load_yaml_file(path, what="targets file")
     if not isinstance(doc, dict) or "targets" not in doc:
         raise ConfigError(path, "must be a mapping with a 'targets:' key", key="targets",
                           hint="e.g.\ntargets:\n  caseload_average: {target: 15, direction: at_most}")
@@ -664,55 +658,66 @@ def _ensure_demo(council: str) -> Path:
     return wanted
 
 
-def _candidate_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                  and p.suffix.lower() in (".csv", ".xlsx"))
-
-
-def _council_of(path: Path) -> list[str]:
-    try:
-        v = validate_local(path)
-    except DataFileError:
-        return []
-    return v.councils if v.ok else []
-
-
 def _peer_files(members, folders) -> dict[str, Path]:
+    """For each member council, the newest of its local figures files in ``folders``."""
     found: dict[str, Path] = {}
-    wanted = {m.lower(): m for m in members}
-    for folder in folders:
-        for p in _candidate_files(Path(folder)):
-            from .loaders.local import sniff_local
-            if not sniff_local(p):
-                continue
-            for c in _council_of(p):
-                if c.lower() in wanted and wanted[c.lower()] not in found:
-                    found[wanted[c.lower()]] = p
+    for m in members:
+        files = local_files.files_for(m, folders)
+        if files:
+            found[m] = max(files, key=lambda p: p.stat().st_mtime)
     return found
 
 
-def find_local_figures(council: str, local_figures: str = "") -> Path:
-    """The local figures file for ``council``: ``"demo"`` (generated demo
-    figures), a path, or ``""`` to look in data/local/ for a file whose
-    council is ``council``. ParameterError says what was looked for."""
+def find_local_files(council: str, local_figures: str = "") -> list[Path]:
+    """The local figures files for ``council``: ``"demo"`` (generated demo
+    figures), a path, or ``""`` for every file in data/local/ whose council
+    is ``council`` (any case). ParameterError says what was looked for."""
     if local_figures == "demo":
-        return _ensure_demo(council)
+        return [_ensure_demo(council)]
     if local_figures:
         p = Path(local_figures)
         if not p.is_file():
             raise ParameterError("local_figures", "no file has that path; give a local figures file (CSV or "
                                                   ".xlsx), \"\" to look in data/local/, or \"demo\"", local_figures)
-        return p
+        return [p]
     from .sources import local_dir
     folder = local_dir()
-    hits = _peer_files([council], [folder])
-    if council in hits:
-        return hits[council]
+    hits = local_files.files_for(council, [folder])
+    if hits:
+        return hits
     raise ParameterError("local_figures", f"no local figures for {council} in {folder}. Add the council's file "
                                           f"with `scrutiny ingest FILE` (see docs/local-figures.md), give its "
                                           f"path, or use \"demo\"", local_figures)
+
+
+def find_local_figures(council: str, local_figures: str = "") -> Path:
+    """The newest local figures file for ``council`` (see :func:`find_local_files`)."""
+    return max(find_local_files(council, local_figures), key=lambda p: p.stat().st_mtime)
+
+
+def default_targets_file(local_path: Path, council: str, demo: bool = False) -> Path | None:
+    """The targets file a pack uses when none is given: ``<council>_targets.yml``
+    (or, outside the demo, ``targets.yml``) beside the council's figures."""
+    candidates = [Path(local_path).parent / f"{_slug(council)}_targets.yml"]
+    if not demo:
+        candidates.append(Path(local_path).parent / "targets.yml")
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def load_council_figures(paths_in: list[Path], council: str) -> pd.DataFrame:
+    """``council``'s rows from its local figures files, each file checked to
+    name it; with several files the newest months win (notes in
+    ``attrs['warnings']``)."""
+    frames = []
+    warnings: list[str] = []
+    for p in paths_in:
+        rows = load_local(p)
+        warnings.extend(rows.attrs.get("warnings", []))
+        frames.append((Path(p), local_files.council_rows(rows, council, path=p)))
+    combined, notes = local_files.combine_files(frames)
+    combined.attrs.update({"path": ", ".join(str(p) for p in paths_in), "warnings": warnings + notes,
+                           "metadata": {}})
+    return combined
 
 
 # --------------------------------------------------------------------------- the section
@@ -790,7 +795,7 @@ class LocalSection:
         self.name = first.council
         if local_figures in ("", "demo"):
             try:
-                self.path = find_local_figures(self.name, local_figures)
+                self.paths = find_local_files(self.name, local_figures)
             except ParameterError as exc:
                 # no figures supplied: the section says so instead of failing the pack
                 self.statement, self.path, self.target_set = first, None, None
@@ -804,26 +809,23 @@ class LocalSection:
                 self._reason = str(exc)
                 return
         else:
-            self.path = find_local_figures(self.name, local_figures)
+            self.paths = find_local_files(self.name, local_figures)
+        self.path = self.paths[0]
         self.statement = first if not self.params.comparators_file else council_without_official_data(
             self.params.council, data=self.params.data, comparators_file=self.params.comparators_file,
             comparator=self.params.comparator, local_dirs=self._folders(local_figures))
-        all_rows = load_local(self.path)
-        names = list(dict.fromkeys(all_rows["council"]))
-        wanted = [n for n in names if n.lower() in (self.params.council.lower(), self.name.lower())]
-        if not wanted:
-            if len(names) == 1 and local_figures not in ("", "demo") and self.statement.in_official_data:
-                wanted = names   # a file for one council, named differently (e.g. "Northmoor Council")
-            else:
-                raise ParameterError("local_figures", f"the file holds figures for {', '.join(names)}, not "
-                                                      f"{self.params.council}", str(self.path))
-        self.file_council = wanted[0]
+        try:
+            rows = load_council_figures(self.paths, self.name)
+        except ParameterError:
+            if local_files.same_council(self.params.council, self.name):
+                raise
+            rows = load_council_figures(self.paths, self.params.council)
+        self.file_council = str(rows["council"].iloc[0])
         if not self.statement.in_official_data:
             self.name = self.file_council
-        rows = all_rows[all_rows["council"] == self.file_council]
         end = self._end_month(rows)
         self.frame = rows[rows["month"] <= end].reset_index(drop=True)
-        self.frame.attrs.update(all_rows.attrs)
+        self.frame.attrs.update(rows.attrs)
         self.latest = self.frame["month"].max()
         self.target_set = self._targets(targets_file, local_figures)
         self._store = None
@@ -857,15 +859,8 @@ class LocalSection:
         return last
 
     def _targets(self, targets_file: str, local_figures: str) -> Targets | None:
-        if targets_file:
-            return load_targets(targets_file)
-        candidates = [self.path.parent / f"{_slug(self.file_council)}_targets.yml"]
-        if local_figures not in ("demo",):
-            candidates.append(self.path.parent / "targets.yml")
-        for c in candidates:
-            if c.is_file():
-                return load_targets(c)
-        return None
+        path = targets_file or default_targets_file(self.path, self.file_council, local_figures == "demo")
+        return load_targets(path) if path else None
 
     @property
     def store(self):
@@ -886,7 +881,8 @@ class LocalSection:
 
     def _caption(self, extra: str = "") -> str:
         first, last = self.frame["month"].min(), self.latest
-        text = f"Source: {self.name}'s own performance data ({self.path.name}), {first:%B %Y} to {last:%B %Y}."
+        names = ", ".join(p.name for p in self.paths)
+        text = f"Source: {self.name}'s own performance data ({names}), {first:%B %Y} to {last:%B %Y}."
         if self.is_demo:
             text += " Demo data: invented figures for a fictional council."
         return text + (" " + extra if extra else "")

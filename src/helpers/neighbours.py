@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import yaml
+from .safe_yaml import load_yaml_file
 
 from .errors import ConfigError, DataFileError, UnknownCouncilError
 from .geography import REORGANISATIONS, resolve_council, successors
@@ -379,15 +379,7 @@ def load_comparator_groups(path, areas: pd.DataFrame | None = None) -> pd.DataFr
 
     Raises ConfigError for invalid YAML, unknown keys or empty member lists."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(path, f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-                          hint="Check the indentation and that lists use [a, b] or '- item' lines") from exc
-    except OSError as exc:
-        raise ConfigError(path, f"cannot be read ({exc.strerror})") from exc
+    data = load_yaml_file(path, what="comparator groups file")
     if not isinstance(data, dict):
         raise ConfigError(path, "must be a mapping with a 'groups:' key",
                           hint="Start the file with 'groups:' and list each group under it")

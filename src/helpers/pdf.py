@@ -232,6 +232,10 @@ class Browser:
         try:
             session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             frame = self.call("Page.getFrameTree", session=session)["frameTree"]["frame"]["id"]
+            # the pack's own scripts never run (it has none; a hostile output
+            # that slipped past the sanitiser would): only this module's
+            # print preparation, sent over DevTools, runs in the page
+            self.call("Emulation.setScriptExecutionDisabled", {"value": True}, session=session)
         except PDFError:
             self._close_page(target)
             raise

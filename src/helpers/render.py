@@ -42,6 +42,12 @@ CODE_MEANINGS = {
     "k": "Rounds to zero but is not zero.",
     "not_derivable": "A rate the pack derives could not be calculated because one of its inputs is missing or suppressed.",
     "missing": "No figure in the data for this area and year.",
+    "implausible": "The release's figure is outside the range the indicator can take (a percentage over 100, a "
+                   "negative count or rate); it is left out rather than compared. The data notes name the file, row "
+                   "and column.",
+    "measure_missing": "The release read lacks the column this figure comes from (renamed or dropped by the "
+                       "publisher); the figure is missing from the release as read.",
+    "not_in_release": "The council is in earlier years of this release but not in its latest year.",
 }
 SMALL_NUMBER = 10
 _H2 = re.compile(r"<h2\b[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h2>", re.S | re.I)
@@ -49,6 +55,17 @@ _TAG = re.compile(r"<[^>]+>")
 _SCRIPT = re.compile(r"<script\b.*?</script\s*>|<script\b[^>]*/>", re.S | re.I)
 _LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
 _EXTERNAL_SRC = re.compile(r"""\b(src|srcset|data|poster)\s*=\s*(["'])\s*(?:https?:)?//[^"']*\2""", re.I)
+#: Elements that embed another document or code, with what they hold.
+_EMBED = re.compile(r"<(iframe|object|embed|frame|frameset|applet|base)\b.*?(?:</\1\s*>|/?>)", re.S | re.I)
+_META_REFRESH = re.compile(r"""<meta\b[^>]*http-equiv\s*=\s*["']?\s*refresh[^>]*>""", re.I)
+_TAG_OPEN = re.compile(r"""<[A-Za-z](?:[^<>"']|"[^"]*"|'[^']*')*>""")
+_EMBED_CLOSE = re.compile(r"</(?:iframe|object|embed|frame|frameset|applet)\s*>", re.I)
+#: on* event attributes and srcdoc, quoted or not
+_EVENT_ATTR = re.compile(r"""\s(?:on[a-z]+|srcdoc|formaction)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+#: a URL attribute whose value runs code or loads a document
+_SCHEMES = r"(?:javascript|vbscript|data\s*:\s*text/html)"
+_SCRIPT_URL = re.compile(r"""\b(href|src|action|xlink:href|data|background|poster|srcset)\s*=\s*"""
+                         rf"""(?:"\s*{_SCHEMES}[^"]*"|'\s*{_SCHEMES}[^']*'|{_SCHEMES}[^\s>]*)""", re.I)
 
 
 # ----------------------------------------------------------------- sections
@@ -172,13 +189,25 @@ def render_section(nb, fallback_id: str = "section") -> RenderedSection:
 
 
 def _make_self_contained(body: str) -> tuple[str, int]:
-    """Strip scripts, <link> tags and external src references: a pack opens
-    offline and runs no code."""
+    """Strip scripts, <link> tags, embedded documents (iframe, object,
+    embed, base, meta refresh), event attributes (on*), srcdoc and
+    javascript:/vbscript:/data:text/html URLs, and external src references:
+    a pack opens offline and runs no code."""
     n = 0
-    for pattern, repl in ((_SCRIPT, ""), (_LINK_TAG, ""), (_EXTERNAL_SRC, r'\1=""')):
+    for pattern, repl in ((_SCRIPT, ""), (_EMBED, ""), (_EMBED_CLOSE, ""), (_META_REFRESH, ""), (_LINK_TAG, ""),
+                          (_EXTERNAL_SRC, r'\1=""')):
         body, k = pattern.subn(repl, body)
         n += k
-    return body, n
+    count = [0]
+
+    def clean_tag(match: re.Match) -> str:
+        tag, k1 = _EVENT_ATTR.subn("", match.group(0))
+        tag, k2 = _SCRIPT_URL.subn(r'\1=""', tag)
+        count[0] += k1 + k2
+        return tag
+
+    body = _TAG_OPEN.sub(clean_tag, body)
+    return body, n + count[0]
 
 
 # --------------------------------------------------------------------- pack
@@ -390,15 +419,14 @@ def data_notes(store, area_code: str, comparator_codes, region_code: str, indica
 
 @lru_cache(maxsize=4)
 def _sources(path: str | None = None) -> dict:
-    import yaml
+    from .safe_yaml import load_yaml_file
     from . import paths
     p = Path(path) if path else paths.data_dir() / "sources.yml"
     if not p.exists():
         p = paths.PROJECT_ROOT / "data" / "sources.yml"
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, ValueError):
+    if not p.exists():
         return {}
+    doc = load_yaml_file(p, what="sources manifest") or {}
     return {str(s.get("id")): s for s in doc.get("sources", []) if isinstance(s, dict)}
 
 

@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Sequence
 from urllib.parse import urlparse
 
 import requests
-import yaml
+from helpers.safe_yaml import load_yaml_file
 
 from helpers import paths
 from helpers.paths import file_sha256
@@ -95,14 +95,7 @@ def load_manifest(manifest_path: Path | str | None = None) -> list[Source]:
     names.
     """
     path = Path(manifest_path) if manifest_path is not None else default_manifest_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, "sources manifest not found") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from None
+    doc = load_yaml_file(path, what="sources manifest")
     if not isinstance(doc, dict) or "sources" not in doc:
         raise ConfigError(path, "expected a mapping with a 'sources' list", key="sources")
     extra = set(doc) - {"sources"}

@@ -10,10 +10,9 @@ build leaves the previous store intact.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,13 +22,15 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .data import snapshot
 from .paths import file_sha256
-from .errors import ScrutinyError, UnknownLayoutError
+from .errors import DataFileError, ScrutinyError, UnknownLayoutError
 from .indicators import Catalogue, Indicator, load_catalogue
 from .loaders import identify, load
 from .loaders.dfe import OBSERVATION_COLUMNS
+from .data import rules
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 INDICATOR_COLUMNS = ["area_code", "area_name", "level", "region_code", "region_name", "period",
                      "indicator", "value", "numerator", "denominator", "status", "source"]
 AREA_COLUMNS = ["area_code", "area_name", "level", "ons_code", "region_code", "region_name",
@@ -49,6 +50,9 @@ class IndicatorStore:
     inputs      file, publication, sha256, size for every input file
     catalogue   the indicator catalogue
     warnings    files skipped and other notes from the build
+    snapshot    the immutable folder the store was read from (None when built in memory)
+    missing_measures  indicators whose recognised file lacks a measure they need:
+                {indicator, label, publication, files, measures}
     """
 
     indicators: pd.DataFrame
@@ -60,6 +64,8 @@ class IndicatorStore:
     warnings: list[str] = field(default_factory=list)
     key: str = ""
     is_demo: bool = False
+    snapshot: Path | None = None
+    missing_measures: list = field(default_factory=list)
 
     # ------------------------------------------------------------ look-ups
     def councils(self) -> pd.DataFrame:
@@ -120,21 +126,22 @@ def _as_list(value) -> list:
     return list(value)
 
 
-def input_key(files: list[Path], catalogue_path: Path) -> tuple[str, list[dict]]:
-    h = hashlib.sha256(f"schema={SCHEMA_VERSION}".encode())
-    h.update(Path(catalogue_path).read_bytes())
-    records = []
-    for f in files:
-        digest = file_sha256(f)
-        records.append({"file": str(f), "name": f.name, "sha256": digest, "size": f.stat().st_size})
-        h.update(f.name.encode() + b"\0" + digest.encode())
-    return h.hexdigest()[:20], records
+def input_key(files: list[Path], catalogue_path: Path, is_demo: bool = False) -> tuple[str, list[dict]]:
+    """The key of the snapshot the files would build (each file read once),
+    and a record per file."""
+    records = [{"file": str(f), "name": f.name, "sha256": file_sha256(f), "size": f.stat().st_size}
+               for f in files]
+    return snapshot.key_of(records, Path(catalogue_path).read_bytes(), _salt(is_demo)), records
+
+
+def _salt(is_demo: bool) -> str:
+    return f"schema={SCHEMA_VERSION}|demo={int(bool(is_demo))}"
 
 
 # ------------------------------------------------------------------- public
 
 def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bool = False,
-               is_demo: bool | None = None) -> IndicatorStore:
+               is_demo: bool | None = None, allow_missing_measures: bool = False) -> IndicatorStore:
     """Load the store for the files in ``raw_dir`` (a folder or list of
     folders), building it first if the inputs or the catalogue changed.
 
@@ -142,6 +149,12 @@ def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bo
     cache_dir       where built stores are kept; default data/cache
     catalogue_path  the indicator catalogue; default data/indicators.yml
     rebuild         build even when a cached store matches
+    allow_missing_measures  open a store whose recognised files lack measures the
+                    catalogue needs (their figures say so); otherwise that is an error
+
+    The store returned is an immutable snapshot (``store.snapshot``, a
+    folder): pass that folder as ``data`` to open exactly the same figures
+    later, whatever has happened to the raw files since.
     """
     raw_dir = raw_dir if raw_dir is not None else paths.raw_dir()
     cache_dir = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
@@ -150,45 +163,99 @@ def load_store(raw_dir=None, cache_dir=None, catalogue_path=None, *, rebuild: bo
     if not files:
         raise ScrutinyError(f"{', '.join(map(str, _as_list(raw_dir)))}: no data files found. Run 'scrutiny fetch', "
                             f"'scrutiny ingest FILE...' or 'scrutiny demo'.")
-    key, records = input_key(files, catalogue_path)
-    target = cache_dir / f"store-{key}"
-    memo_key = (str(target.resolve()), is_demo)
-    if not rebuild and memo_key in _MEMO:
-        return _MEMO[memo_key]
-    catalogue = load_catalogue(catalogue_path)
-    if rebuild and target.exists():
-        shutil.rmtree(target, ignore_errors=True)
-    if not (target / "meta.json").exists():
-        _build_into(target, files, records, catalogue, key)
-        _prune_caches(cache_dir, keep=target)
-    store = _read_cached(target, catalogue)
     if is_demo is None:
         demo_root = paths.demo_dir().resolve()
         is_demo = all(demo_root in Path(d).resolve().parents or Path(d).resolve() == demo_root
                       for d in _as_list(raw_dir))
-    store.is_demo = is_demo
-    _MEMO[memo_key] = store
+    key, _ = input_key(files, catalogue_path, is_demo)
+    target = cache_dir / f"store-{key}"
+    if not rebuild and str(target.resolve()) in _MEMO:
+        return check_measures(_MEMO[str(target.resolve())], allow_missing_measures)
+    snapshot.clean_leftovers(cache_dir, ".store-*")
+    catalogue = load_catalogue(catalogue_path)
+    store = None
+    if target.exists() and not rebuild:
+        try:
+            store = _read_cached(target, catalogue)
+        except snapshot.DamagedSnapshot as exc:
+            print(f"warning: damaged store cache, rebuilt: {exc}", file=sys.stderr)
+    if store is None:
+        target = _build_snapshot(cache_dir, files, catalogue, catalogue_path, is_demo)
+        store = _read_cached(target, catalogue)
+        _prune_caches(cache_dir, keep=target)
+    _remember(target, store)
+    return check_measures(store, allow_missing_measures)
+
+
+def check_measures(store: IndicatorStore, allow: bool = False) -> IndicatorStore:
+    """The store, or :class:`MissingMeasuresError` when a recognised file
+    lacks measures the catalogue needs and the user has not chosen to go on."""
+    if store.missing_measures and not allow:
+        raise MissingMeasuresError(store.missing_measures)
     return store
 
 
-#: Stores already loaded in this process, by cache folder: a warm kernel that
-#: runs one section notebook after another loads the store once.
+class MissingMeasuresError(ScrutinyError):
+    """Recognised releases lack measures the catalogue needs."""
+
+    def __init__(self, missing: list[dict]):
+        self.missing = missing
+        lines = "; ".join(f"{m['files']} ({m['publication']}) lacks {', '.join(m['measures'])} for {m['indicator']}"
+                          for m in missing)
+        super().__init__(f"The releases lack measures the catalogue needs: {lines}. Download the publication again "
+                         f"(a renamed column needs an alias in helpers/loaders/dfe.py), or build with "
+                         f"--allow-missing-measures to go on: those figures are then shown as missing from the "
+                         f"release and the command exits with status 1.")
+
+
+def _remember(folder: Path, store: IndicatorStore) -> None:
+    """Keep a loaded store for this process (the newest few: a warm kernel
+    lives through many builds, each on its own snapshot)."""
+    while len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[str(folder.resolve())] = store
+
+
+_MEMO_SIZE = 4
+#: Stores already loaded in this process, by snapshot folder: a warm kernel
+#: that runs one section notebook after another loads the store once.
 _MEMO: dict = {}
 
 
-def open_store(data: str | os.PathLike | None = None, cache_dir=None) -> IndicatorStore:
+def open_snapshot(folder, catalogue_path=None) -> IndicatorStore:
+    """The store in a snapshot folder (``store.snapshot``), exactly as it was
+    built; a damaged snapshot is an error that says to run again."""
+    folder = Path(folder)
+    memo = _MEMO.get(str(folder.resolve()))
+    if memo is not None:
+        return memo
+    try:
+        store = _read_cached(folder, load_catalogue(catalogue_path or paths.DEFAULT_CATALOGUE))
+    except snapshot.DamagedSnapshot as exc:
+        raise ScrutinyError(f"The store snapshot this build uses is damaged ({exc}). Run the build again: "
+                            f"the store is rebuilt from the releases.") from None
+    _remember(folder, store)
+    return store
+
+
+def open_store(data: str | os.PathLike | None = None, cache_dir=None, *,
+               allow_missing_measures: bool = False) -> IndicatorStore:
     """The store for a notebook's ``data`` parameter: ``"demo"`` (generated
-    demo data, created on first use), ``"official"`` or None (data/raw), or a
-    folder of releases."""
+    demo data, created on first use), ``"official"`` or None (data/raw), a
+    folder of releases, or a store snapshot folder (``store.snapshot``, opened
+    as it is: the build that chose it has checked it)."""
+    allow = allow_missing_measures
     if data in (None, "", "official"):
-        return load_store(paths.raw_dir(), cache_dir)
+        return load_store(paths.raw_dir(), cache_dir, allow_missing_measures=allow)
     if str(data) == "demo":
         from .demo import generate_demo_data
         demo_raw = paths.demo_dir() / "raw"
         if not demo_raw.exists() or not any(demo_raw.iterdir()):
             _generate_atomically(generate_demo_data, demo_raw)
-        return load_store(demo_raw, cache_dir, is_demo=True)
-    return load_store(Path(data), cache_dir)
+        return load_store(demo_raw, cache_dir, is_demo=True, allow_missing_measures=allow)
+    if snapshot.is_snapshot(data):
+        return open_snapshot(data)
+    return load_store(Path(data), cache_dir, allow_missing_measures=allow)
 
 
 def _generate_atomically(generator, dest: Path) -> None:
@@ -208,49 +275,84 @@ def _generate_atomically(generator, dest: Path) -> None:
 # -------------------------------------------------------------------- cache
 
 def _read_cached(target: Path, catalogue: Catalogue) -> IndicatorStore:
-    meta = json.loads((target / "meta.json").read_text())
-    frames = {name: pd.read_parquet(target / f"{name}.parquet")
-              for name in ("indicators", "areas", "neighbours", "inspections", "inputs")}
+    meta, frames = snapshot.read_tables(target)
+    if meta.get("schema") != SCHEMA_VERSION:
+        raise snapshot.DamagedSnapshot(f"{target}: built by another version of the store (schema "
+                                       f"{meta.get('schema')}, this is {SCHEMA_VERSION})")
     return IndicatorStore(catalogue=catalogue, warnings=meta.get("warnings", []), key=meta["key"],
-                          is_demo=meta.get("is_demo", False), **frames)
+                          is_demo=bool(meta.get("is_demo", False)), snapshot=target,
+                          missing_measures=meta.get("missing_measures", []), **frames)
 
 
 def _prune_caches(cache_dir: Path, keep: Path) -> None:
+    """Keep the newest snapshots and every one a running build holds."""
+    held = snapshot.leased(cache_dir)
     stores = sorted(cache_dir.glob("store-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in stores[_KEEP_CACHES:]:
-        if old != keep:
-            shutil.rmtree(old, ignore_errors=True)
+        if old != keep and old.name not in held and not old.is_symlink():
+            snapshot.discard(old)
 
 
-def _build_into(target: Path, files, records, catalogue, key) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+def _build_snapshot(cache_dir: Path, files, catalogue, catalogue_path: Path, is_demo: bool) -> Path:
+    """Copy the inputs (hashing them as read), build the store from the
+    copies and rename it into place under the key of those bytes."""
+    tmp = snapshot.owned_tempdir(cache_dir, ".store-")
     try:
-        built = build(files, catalogue)
-        for name in ("indicators", "areas", "neighbours", "inspections"):
-            getattr(built, name).to_parquet(tmp / f"{name}.parquet", index=False)
-        inputs = pd.DataFrame(records).merge(built.inputs, on="file", how="left")
-        inputs.to_parquet(tmp / "inputs.parquet", index=False)
+        records = snapshot.copy_inputs(files, tmp / "inputs")
+        key = snapshot.key_of(records, Path(catalogue_path).read_bytes(), _salt(is_demo))
+        built = _build_from_copies(records, catalogue)
+        inputs = pd.DataFrame([{k: r[k] for k in ("file", "name", "sha256", "size")} for r in records])
+        inputs = inputs.merge(built.inputs, on="file", how="left")
+        shutil.rmtree(tmp / "inputs")
+        (tmp / snapshot.OWNER_FILE).unlink()
         meta = {"key": key, "schema": SCHEMA_VERSION, "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                "warnings": built.warnings, "is_demo": built.is_demo}
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+                "warnings": built.warnings, "is_demo": bool(is_demo), "missing_measures": built.missing_measures}
+        frames = {name: getattr(built, name) for name in ("indicators", "areas", "neighbours", "inspections")}
+        snapshot.write_tables(tmp, {**frames, "inputs": inputs}, meta)
+        target = cache_dir / f"store-{key}"
+        if target.exists():
+            snapshot.discard(target)  # damaged, or --rebuild
         try:
             os.rename(tmp, target)
         except OSError:
-            # Another process built the same inputs first; its store is identical.
-            if not (target / "meta.json").exists():
+            # another process built the same bytes first; its store is identical
+            if not snapshot.is_snapshot(target):
                 raise
+        return target
+    finally:
+        if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+
+def _build_from_copies(records: list[dict], catalogue) -> "IndicatorStore":
+    """Build from the snapshot's copies; errors and the inputs table name the
+    original files."""
+    originals = {str(r["copy"]): r["file"] for r in records}
+    try:
+        built = build([r["copy"] for r in records], catalogue, names={str(r["copy"]): r["name"] for r in records})
+    except DataFileError as exc:
+        raise _renamed(exc, originals) from None
+    built.inputs["file"] = built.inputs["file"].map(lambda f: originals.get(f, f))
+    return built
+
+
+def _renamed(exc: DataFileError, originals: dict) -> DataFileError:
+    path = originals.get(str(exc.path), exc.path)
+    fresh = type(exc).__new__(type(exc))
+    DataFileError.__init__(fresh, path, exc.detail, row=exc.row, column=exc.column, value=exc.value, hint=exc.hint)
+    for k, v in vars(exc).items():
+        if k not in vars(fresh):
+            setattr(fresh, k, v)
+    return fresh
 
 
 # -------------------------------------------------------------------- build
 
-def build(files, catalogue: Catalogue | None = None) -> IndicatorStore:
-    """Build the store in memory from input files (no cache)."""
+def build(files, catalogue: Catalogue | None = None, names: dict | None = None) -> IndicatorStore:
+    """Build the store in memory from input files (no cache). ``names`` gives
+    the file name to show for a path (the original of a snapshot's copy)."""
     catalogue = catalogue or load_catalogue()
+    names = names or {}
     warns: list[str] = []
     by_pub: dict[str, list[tuple[Path, pd.DataFrame]]] = {}
     input_rows = []
@@ -259,11 +361,11 @@ def build(files, catalogue: Catalogue | None = None) -> IndicatorStore:
         try:
             pub = identify(f)
         except UnknownLayoutError as exc:
-            warns.append(f"Skipped {f.name}: {exc.detail}. {exc.hint or ''}".strip())
+            warns.append(f"Skipped {names.get(str(f), f.name)}: {exc.detail}. {exc.hint or ''}".strip())
             input_rows.append({"file": str(f), "publication": "unrecognised"})
             continue
         if pub == "local_figures":
-            warns.append(f"Skipped {f.name}: it is a council's own monthly figures file; put it in data/local/ "
+            warns.append(f"Skipped {names.get(str(f), f.name)}: it is a council's own monthly figures file; put it in data/local/ "
                          f"(scrutiny ingest does this) so the local performance section reads it.")
             input_rows.append({"file": str(f), "publication": pub})
             continue
@@ -272,48 +374,44 @@ def build(files, catalogue: Catalogue | None = None) -> IndicatorStore:
         input_rows.append({"file": str(f), "publication": pub})
 
     obs = _combine_releases([(p, f, fr) for p, items in by_pub.items()
-                             if p not in _NON_OBSERVATION for f, fr in items], warns)
-    obs = _attach_finance(obs, by_pub, warns)
+                             if p not in _NON_OBSERVATION for f, fr in items], warns, names)
+    obs = _attach_finance(obs, by_pub, warns, names)
     areas = _areas(obs)
     obs = obs.merge(areas[["area_code", "area_name"]].rename(columns={"area_name": "display_name"}),
                     on="area_code", how="left")
     obs["area_name"] = obs["display_name"].fillna(obs["area_name"])
     obs = obs.drop(columns="display_name")
-    indicators = _indicators(obs, catalogue, warns)
+    missing: list[dict] = []
+    indicators = _indicators(obs, catalogue, warns, missing, areas)
     neighbours = _neighbours(by_pub)
     inspections = _inspections(by_pub, areas)
     return IndicatorStore(indicators=indicators, areas=areas, neighbours=neighbours, inspections=inspections,
                           inputs=pd.DataFrame(input_rows, columns=["file", "publication"]),
-                          catalogue=catalogue, warnings=warns)
+                          catalogue=catalogue, warnings=warns, missing_measures=missing)
 
 
 _NON_OBSERVATION = {"sn_model_2025", "sn_model_2021", "utla_lookup", "ofsted_inspections",
                     "finance_ro3", "finance_rsx", "local_figures"}
 
 
-def _combine_releases(items, warns) -> pd.DataFrame:
-    """Concatenate observations; where two releases of one publication overlap,
-    the newer release (the one reaching the later period) wins."""
+def _combine_releases(items, warns, names=None) -> pd.DataFrame:
+    """Concatenate observations; where two releases of one publication
+    overlap, the newer release wins, judged by content (see
+    :func:`helpers.data.rules.choose_releases`), never by file name."""
     if not items:
-        return pd.DataFrame(columns=OBSERVATION_COLUMNS)
-    frames = []
+        return pd.DataFrame(columns=OBSERVATION_COLUMNS + ["file"])
     by_pub: dict[str, list] = {}
     for pub, f, frame in items:
-        by_pub.setdefault(pub, []).append((int(frame["period"].max()), f, frame))
-    for pub, releases in by_pub.items():
-        releases.sort(key=lambda r: r[0], reverse=True)
-        if len(releases) > 1:
-            names = ", ".join(r[1].name for r in releases)
-            warns.append(f"{len(releases)} releases of {pub} ({names}): where they overlap the newest is used.")
-        combined = pd.concat([r[2] for r in releases], ignore_index=True)
-        combined = combined.drop_duplicates(["period", "area_code", "measure"], keep="first")
-        frames.append(combined)
-    return pd.concat(frames, ignore_index=True)
+        by_pub.setdefault(pub, []).append(((names or {}).get(str(f), Path(f).name), frame))
+    return pd.concat([rules.choose_releases(pub, releases, warns) for pub, releases in by_pub.items()],
+                     ignore_index=True)
 
 
-def _attach_finance(obs: pd.DataFrame, by_pub, warns) -> pd.DataFrame:
+def _attach_finance(obs: pd.DataFrame, by_pub, warns, names=None) -> pd.DataFrame:
     """MHCLG files name councils by ONS code: give them DfE's LA number and region."""
-    fin = [fr for pub in ("finance_ro3", "finance_rsx") for _, fr in by_pub.get(pub, [])]
+    fin = [rules.choose_releases(pub, [((names or {}).get(str(f), Path(f).name), fr) for f, fr in by_pub[pub]], warns,
+                                 keys=("period", "ons_code", "measure"))
+           for pub in ("finance_ro3", "finance_rsx") if by_pub.get(pub)]
     if not fin:
         return obs
     fin = pd.concat(fin, ignore_index=True)
@@ -331,7 +429,8 @@ def _attach_finance(obs: pd.DataFrame, by_pub, warns) -> pd.DataFrame:
     for col in ("area_code", "region_code", "region_name", "area_name"):
         fin.loc[is_la, col] = fin.loc[is_la, "ons_code"].map(codes[col])
     fin.loc[~is_la, "area_code"] = "E92000001"
-    return pd.concat([obs, fin[OBSERVATION_COLUMNS]], ignore_index=True)
+    return pd.concat([obs, fin[[c for c in (*OBSERVATION_COLUMNS, "file", "row", "column") if c in fin.columns]]],
+                     ignore_index=True)
 
 
 def _areas(obs: pd.DataFrame) -> pd.DataFrame:
@@ -394,7 +493,9 @@ def _measure_frame(src: pd.DataFrame, measures: tuple[str, ...]):
     return total, status
 
 
-def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns) -> pd.DataFrame:
+def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns, missing: list | None = None,
+                areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    missing = [] if missing is None else missing
     by_source = {s: g for s, g in obs.groupby("source", sort=False)}
     meta_cols = ["area_name", "level", "region_code", "region_name"]
     pop = by_source.get("ons_population")
@@ -407,11 +508,20 @@ def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns) -> pd.DataFrame:
         src = by_source.get(ind.source)
         if src is None:
             continue
-        frame = _one_indicator(ind, src, population, meta_cols)
-        if frame is None:
-            warns.append(f"Indicator {ind.id}: the {ind.source} file lacks the measures it needs.")
+        lacking = [m for m in rules.needed_measures(ind) if m not in set(src["measure"])]
+        if lacking:
+            files = ", ".join(sorted(set(src["file"].dropna().astype(str)))) if "file" in src.columns else ind.source
+            missing.append({"indicator": ind.id, "label": ind.label, "publication": ind.source, "files": files,
+                            "measures": lacking})
+            warns.append(f"Indicator {ind.id} ({ind.label}): {files} ({ind.source}) lacks the column(s) "
+                         f"{', '.join(lacking)} it needs; its figures are shown as missing from the release.")
+            out.append(rules.missing_measure_rows(ind, src, meta_cols))
             continue
+        frame = _one_indicator(ind, src, population, meta_cols)
+        frame = rules.flag_implausible(frame, ind, warns)
         out.append(frame)
+        if areas is not None:
+            out.append(rules.not_in_release_rows(frame, ind, areas))
     if not out:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
     table = pd.concat(out, ignore_index=True)[INDICATOR_COLUMNS]
@@ -460,6 +570,9 @@ def _one_indicator(ind: Indicator, src: pd.DataFrame, population, meta_cols) -> 
     frame["denominator"] = den_v
     frame["indicator"] = ind.id
     frame["source"] = source
+    for col in ("file", "row", "column"):
+        if col in base.columns:
+            frame[col] = base[col]
     return frame.reset_index()
 
 

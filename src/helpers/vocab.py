@@ -30,6 +30,9 @@ STATUS_WORDS = {
     "k": "rounds to zero",
     "not_derivable": "cannot be calculated",
     "missing": "not available",
+    "implausible": "implausible value in the release",
+    "measure_missing": "missing from the release",
+    "not_in_release": "not in this release",
 }
 
 #: How a sentence says what happened to a figure that is not published.
@@ -42,6 +45,9 @@ STATUS_VERBS = {
     "k": "rounds to zero",
     "not_derivable": "is not available (an input to the calculation is missing)",
     "missing": "is not available",
+    "implausible": "is left out: the release's figure is outside the range it can take",
+    "measure_missing": "is missing from the release (its column is not in the file)",
+    "not_in_release": "is not in this release",
 }
 
 

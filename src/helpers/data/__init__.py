@@ -1,2 +1,3 @@
 """The data layer: official releases and a council's own figures, the
-indicator store, geography and comparator groups."""
+indicator store and its snapshots (checksums and leases), geography and
+comparator groups."""

@@ -74,12 +74,12 @@ def wide_text_encoding(head: bytes) -> str | None:
     return None
 
 
-def check_zip_members(path: Path) -> None:
+def check_zip_members(path: Path, max_unzipped: int = MAX_UNZIPPED_BYTES) -> None:
     """Refuse a zip (an .ods or .xlsx) whose members would decompress to far
-    more than any release holds, judged from the sizes its directory
-    declares, before any member is decompressed. (A member that lies about
-    its own size is not caught here; Python's zipfile stops reading it at the
-    declared size.)"""
+    more than ``max_unzipped`` bytes (by default more than any release
+    holds), judged from the sizes its directory declares, before any member
+    is decompressed. (A member that lies about its own size is not caught
+    here; Python's zipfile stops reading it at the declared size.)"""
     import zipfile
     try:
         with zipfile.ZipFile(path) as zf:
@@ -91,9 +91,9 @@ def check_zip_members(path: Path) -> None:
         raise DataFileError(path, f"is a zip of {len(members):,} files; a spreadsheet holds a few",
                             hint="Check it is the right file")
     total = sum(m.file_size for m in members)
-    if total > MAX_UNZIPPED_BYTES:
-        raise DataFileError(path, f"would decompress to {total / 1e6:,.0f} MB, more than any release this "
-                                  f"tool reads ({MAX_UNZIPPED_BYTES / 1e6:,.0f} MB); not opened",
+    if total > max_unzipped:
+        raise DataFileError(path, f"would decompress to {total / 1e6:,.0f} MB, more than any file this "
+                                  f"tool reads ({max_unzipped / 1e6:,.0f} MB); not opened",
                             hint="Check it is the right file")
     for m in members:
         ratio = m.file_size / max(m.compress_size, 1)

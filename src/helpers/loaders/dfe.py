@@ -296,6 +296,11 @@ def read_text_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:
 
 
 def match_publication(columns, sample: pd.DataFrame | None = None) -> Publication | None:
+    """The publication whose signature columns a file has; failing that, a
+    DfE release (time_period and geographic_level) that lacks just one of a
+    publication's three signature columns is still that publication (a
+    renamed column then shows as a missing measure, loudly, rather than the
+    whole file being skipped)."""
     cols = {c.lower() for c in columns}
     for pub in PUBLICATIONS:
         if not all(s.lower() in cols for s in pub.signature):
@@ -305,7 +310,11 @@ def match_publication(columns, sample: pd.DataFrame | None = None) -> Publicatio
             if col in sample.columns and not sample[col].isin(wanted).any():
                 continue
         return pub
-    return None
+    if not {"time_period", "geographic_level"} <= cols:
+        return None
+    near = [pub for pub in PUBLICATIONS if len(pub.signature) >= 3 and not pub.require_values
+            and sum(s.lower() in cols for s in pub.signature) == len(pub.signature) - 1]
+    return near[0] if len(near) == 1 else None
 
 
 def sniff_dfe(path: Path) -> str | None:
@@ -350,6 +359,23 @@ def parse_values(frame: pd.DataFrame, column: str, path: Path, row_numbers: np.n
     return numbers.astype(float), status
 
 
+#: Columns a row of each geographic level needs (the area's code and name).
+_GEO_NEEDS = {"national": ("country_code", "country_name"), "regional": ("region_code", "region_name"),
+              "local authority": ("old_la_code", "la_name")}
+
+
+def _check_geography(frame: pd.DataFrame, path: Path) -> None:
+    """A release whose rows name a level (national, regional, local
+    authority) must have that level's code and name columns."""
+    levels = set(frame["geographic_level"].str.strip().str.lower())
+    for level, cols in _GEO_NEEDS.items():
+        lacking = [c for c in cols if c not in frame.columns]
+        if level in levels and lacking:
+            raise DataFileError(path, f"has {level} rows but no {' or '.join(repr(c) for c in lacking)} column",
+                                hint="Every DfE release names each area by code and name; download the file again "
+                                     "from the publication's page")
+
+
 def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
     """Load one DfE tidy CSV into the Observations layout (docs/store.md)."""
     path = Path(path)
@@ -364,7 +390,8 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
     missing = [c for c in ("time_period", "geographic_level") if c not in frame.columns]
     if missing:
         raise DataFileError(path, f"lacks the column(s) {missing} every DfE release has")
-    for col in _GEO:
+    _check_geography(frame, path)
+    for col in _GEO + ["country_name"]:
         if col not in frame.columns:
             frame[col] = ""
     keep = pd.Series(True, index=frame.index)
@@ -429,10 +456,12 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
         piece["measure"] = measure.to_numpy()
         piece["value"] = values.to_numpy()
         piece["status"] = status.to_numpy()
+        piece["row"] = row_numbers
+        piece["column"] = col
         pieces.append(piece)
     if not pieces:
         raise DataFileError(path, f"has none of the value columns of {pub.title}")
-    out = pd.concat(pieces, ignore_index=True)[OBSERVATION_COLUMNS]
+    out = pd.concat(pieces, ignore_index=True)[OBSERVATION_COLUMNS + ["row", "column"]]
     dupes = out.duplicated(["period", "area_code", "measure"], keep=False)
     if dupes.any():
         d = out[dupes].iloc[0]
@@ -440,6 +469,6 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
                                   f"{d.period}, measure {d.measure}",
                             hint="The file may be two releases joined together; keep one")
     for col in ("source", "level", "area_code", "area_name", "ons_code", "region_code",
-                "region_name", "measure", "status"):
+                "region_name", "measure", "status", "column"):
         out[col] = out[col].astype(str)
     return out

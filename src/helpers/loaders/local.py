@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
+from ..safe_yaml import load_yaml_file
 
 from .. import paths
 from ..errors import ConfigError, DataFileError
@@ -63,8 +63,19 @@ _UNIT_WORDS = {
 _KINDS = ("flow", "stock")
 _POLARITIES = ("higher_is_better", "lower_is_better", "context")
 _MEASURE_KEYS = {"id", "label", "definition", "unit", "decimals", "polarity", "kind", "combine", "teams",
-                 "breakdown", "breakdown_values"}
+                 "breakdown", "breakdown_values", "min", "max"}
 _DERIVED_KEYS = {"id", "label", "definition", "unit", "decimals", "polarity", "numerator", "denominator"}
+#: Plausible range of one month's figure, by unit, where a measure states no
+#: ``min``/``max`` of its own in data/local_measures.yml: far beyond any
+#: council's real figure, so only a slip (a stray exponent, a pasted total)
+#: is refused.
+DEFAULT_BOUNDS = {"count": (0, 1e6), "headcount": (0, 1e5), "fte": (0, 1e5), "ratio": (0, 1e3),
+                  "days": (0, 366), "percent": (0, 100), "gbp": (-1e11, 1e11)}
+#: Local figures files larger than this are refused (a council's monthly
+#: figures for ten years are well under 5 MB), and so is a workbook that
+#: would unpack to more than MAX_LOCAL_UNZIPPED bytes.
+MAX_LOCAL_BYTES = 20 * 1024 * 1024
+MAX_LOCAL_UNZIPPED = 100 * 1024 * 1024
 
 
 # --------------------------------------------------------------------------- the measures list
@@ -82,6 +93,14 @@ class LocalMeasure:
     breakdown: str | None = None
     breakdown_values: tuple[str, ...] = ()
     decimals: int = 0
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(lowest, highest) plausible value: the measure's own, else its unit's."""
+        lo, hi = DEFAULT_BOUNDS[self.unit]
+        return (lo if self.minimum is None else self.minimum, hi if self.maximum is None else self.maximum)
 
     @property
     def is_flow(self) -> bool:
@@ -161,10 +180,7 @@ def load_measures(path: str | Path | None = None) -> LocalMeasures:
         raise ConfigError(path, "the list of local measures is missing") from None
     if stamp in _MEASURES_CACHE:
         return _MEASURES_CACHE[stamp]
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, f"not valid YAML: {exc}") from None
+    doc = load_yaml_file(path, what="list of local measures")
     if not isinstance(doc, dict) or not isinstance(doc.get("measures"), list):
         raise ConfigError(path, "expected a 'measures:' list", key="measures")
     measures: dict[str, LocalMeasure] = {}
@@ -176,7 +192,8 @@ def load_measures(path: str | Path | None = None) -> LocalMeasures:
         measures[m["id"]] = LocalMeasure(
             id=m["id"], label=m["label"], definition=m["definition"], unit=m["unit"], polarity=m["polarity"],
             kind=m["kind"], combine=str(entry.get("combine", "sum")), teams=bool(entry.get("teams", True)),
-            breakdown=entry.get("breakdown"), breakdown_values=values, decimals=int(entry.get("decimals", 0)))
+            breakdown=entry.get("breakdown"), breakdown_values=values, decimals=int(entry.get("decimals", 0)),
+            minimum=_bound(path, entry, f"measures[{i}]", "min"), maximum=_bound(path, entry, f"measures[{i}]", "max"))
     derived: dict[str, DerivedMeasure] = {}
     for i, entry in enumerate(doc.get("derived") or [], start=1):
         m = _measure(path, entry, f"derived[{i}]", _DERIVED_KEYS, derived=True)
@@ -191,6 +208,15 @@ def load_measures(path: str | Path | None = None) -> LocalMeasures:
     _MEASURES_CACHE.clear()
     _MEASURES_CACHE[stamp] = out
     return out
+
+
+def _bound(path, entry, where, key) -> float | None:
+    v = entry.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+        raise ConfigError(path, f"{key} must be a number, not {v!r}", key=f"{where}.{key}")
+    return float(v)
 
 
 def _measure(path, entry, where, allowed, derived=False) -> dict:
@@ -389,11 +415,28 @@ def _read_xlsx(path: Path) -> tuple[list[tuple[int, list]], dict[str, str]]:
         wb.close()
 
 
-def _read(path: Path):
+def check_local_size(path: Path) -> None:
+    """Refuse, before reading it, a local figures file that is missing, not
+    a file, larger than MAX_LOCAL_BYTES, or a workbook that would unpack to
+    more than MAX_LOCAL_UNZIPPED bytes (a zip bomb)."""
     if not path.exists():
         raise DataFileError(path, "no such file")
     if not path.is_file():
         raise DataFileError(path, "is not a file")
+    size = path.stat().st_size
+    if size > MAX_LOCAL_BYTES:
+        raise DataFileError(path, f"is {size / 1e6:,.0f} MB, more than a council's monthly figures file holds "
+                                  f"({MAX_LOCAL_BYTES / 1e6:,.0f} MB at most); not read",
+                            hint="Check it is the right file; keep one file per council")
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PK\x03\x04":
+        from . import check_zip_members
+        check_zip_members(path, MAX_LOCAL_UNZIPPED)
+
+
+def _read(path: Path):
+    check_local_size(path)
     if path.stat().st_size == 0:
         raise DataFileError(path, "the file is empty", hint="Start from `scrutiny template local PATH`")
     with open(path, "rb") as fh:
@@ -408,6 +451,7 @@ def _read(path: Path):
 
 def _first_header(path: Path) -> list[str]:
     """The header cells (after any ``#`` lines), reading only the file's start."""
+    check_local_size(path)
     with open(path, "rb") as fh:
         head = fh.read(4)
     if head == b"PK\x03\x04":
@@ -482,6 +526,9 @@ def _parse_month(v) -> tuple[_dt.date | None, str | None]:
     return _dt.date(year, month, 1), None
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def _parse_number(v, unit: str | None) -> tuple[float | None, str | None]:
     if isinstance(v, bool):
         return None, "is TRUE/FALSE, not a number"
@@ -491,6 +538,9 @@ def _parse_number(v, unit: str | None) -> tuple[float | None, str | None]:
         text = str(v).strip()
         if not text:
             return None, "is empty"
+        if "," in text and not _THOUSANDS.fullmatch(text.replace("\u00a3", "").replace(" ", "").rstrip("%")
+                                                   .strip("()").lstrip("+-")):
+            return None, "has a comma that is not a thousands separator (a decimal comma?)"
         t = text.replace(",", "").replace("\u00a3", "").replace(" ", "")
         if t.endswith("%"):
             t = t[:-1]
@@ -502,6 +552,30 @@ def _parse_number(v, unit: str | None) -> tuple[float | None, str | None]:
     if not math.isfinite(f):
         return None, "is not a finite number"
     return f, None
+
+
+def _number_hint(raw) -> str:
+    text = str(raw).strip()
+    if re.fullmatch(r"[-+]?\d+,\d+", text):
+        return (f"Write {text.replace(',', '.')} with a full stop for the decimals (or {text.replace(',', '')} "
+                f"if the comma separates thousands: then it needs three digits after it, as in 1,234)")
+    return "Leave out a row with no figure; write numbers without words"
+
+
+def _implausible(measure: LocalMeasure, value: float) -> tuple[str, str] | None:
+    """(problem, hint) when ``value`` is outside the measure's plausible range."""
+    lo, hi = measure.bounds
+    if value < lo:
+        if lo == 0:
+            return f"is negative; {measure.id} cannot be below 0", "Check the sign"
+        return f"is below {lo:,.0f}, the lowest plausible {measure.id}", "Check the figure"
+    if value > hi:
+        what = "a percentage" if measure.unit == "percent" else measure.id
+        return (f"is over {hi:,.0f}, the highest plausible value for {what}",
+                "Check the figure; if it is right, raise 'max' for the measure in data/local_measures.yml")
+    if measure.unit in ("count", "headcount") and not float(value).is_integer():
+        return f"{measure.id} is a count, so a whole number", "Round it, or check the column"
+    return None
 
 
 def _key(text) -> str:
@@ -618,16 +692,11 @@ def validate_local(path, *, council: str | None = None, today: _dt.date | None =
         value, why = _parse_number(raw_value, measure.unit if measure else None)
         if why:
             problems.append(LocalProblem(line, shown["value"], why, value=raw_value if raw_value != "" else None,
-                                         hint="Leave out a row with no figure; write numbers without words"))
+                                         hint=_number_hint(raw_value)))
         elif measure is not None:
-            if value < 0 and measure.unit != "gbp":
-                problems.append(LocalProblem(line, shown["value"], f"is negative; {measure.id} cannot be below 0",
-                                             value=raw_value))
-            elif measure.unit in ("count", "headcount") and not float(value).is_integer():
-                problems.append(LocalProblem(line, shown["value"], f"{measure.id} is a count, so a whole number",
-                                             value=raw_value))
-            elif measure.unit == "percent" and value > 100:
-                problems.append(LocalProblem(line, shown["value"], "is over 100 for a percentage", value=raw_value))
+            problem = _implausible(measure, value)
+            if problem:
+                problems.append(LocalProblem(line, shown["value"], problem[0], value=raw_value, hint=problem[1]))
         # unit
         raw_unit = str(cell(cells, "unit")).strip()
         if raw_unit and measure is not None and raw_unit.lower() not in _UNIT_WORDS[measure.unit] \

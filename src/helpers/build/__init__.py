@@ -1,0 +1,2 @@
+"""Building packs: what a pack depends on (fingerprint) and putting it in
+place under reports/ (install)."""
