@@ -125,6 +125,18 @@ def _looks_binary(path: Path) -> bool:
     return printable / len(head) < 0.95
 
 
+def _not_utf8(path: Path) -> str | None:
+    """Why a text file is not UTF-8 (with the line), or None."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8-sig")
+        return None
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        return (f"is not UTF-8 text (line {line}): save it as 'CSV UTF-8' (DfE and ONS publish UTF-8) and "
+                "ingest that")
+
+
 def examine(path: Path) -> tuple[str | None, str | None, bool]:
     """(publication id, problem, fatal) for one file: a recognised file has
     no problem; an unrecognised one a non-fatal problem (it is skipped); a
@@ -147,12 +159,17 @@ def examine(path: Path) -> tuple[str | None, str | None, bool]:
             return None, f"{wide} text, not UTF-8: save it as 'CSV UTF-8' and ingest that", True
         if _looks_binary(path):
             return None, "binary data, not a CSV or ODS publication file", True
+        not_utf8 = _not_utf8(path)
+        if not_utf8:
+            return None, not_utf8, True
     try:
         return identify(path), None, False
     except UnknownLayoutError as exc:
         return None, f"not recognised ({exc.detail})", False
     except DataFileError as exc:
-        return None, exc.detail + (f" ({exc.hint})" if exc.hint else ""), True
+        if zipfile.is_zipfile(path):     # a damaged spreadsheet or a zip bomb
+            return None, exc.detail + (f" ({exc.hint})" if exc.hint else ""), True
+        return None, f"not recognised ({exc.detail})", False
     except (OSError, ValueError) as exc:
         return None, f"cannot be read ({exc})", True
 

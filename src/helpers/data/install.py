@@ -142,8 +142,10 @@ def holding(publication: str, frame: pd.DataFrame) -> Holding:
     present = [c for c in ("area_code", "ons_code", "la_name") if c in frame.columns]
     if not present:
         return out
-    # the column that tells most areas apart (finance files name councils by ONS code only)
-    area_col = max(present, key=lambda c: frame[c].astype(str).str.strip().replace("", None).nunique())
+    # DfE's LA numbers where the file has them; else the column that tells
+    # most areas apart (finance files name councils by ONS code only)
+    counts = {c: frame[c].astype(str).str.strip().replace("", None).nunique() for c in present}
+    area_col = present[0] if counts[present[0]] * 2 >= max(counts.values()) else max(counts, key=counts.get)
     areas = frame[area_col].astype(str).str.strip()
     if "period" in frame.columns:
         for period, group in areas.groupby(frame["period"]):
@@ -161,7 +163,8 @@ def narrower_or_older(new: Holding, held: Holding) -> str | None:
         return f"it is older: its latest period is {new.latest}, the file held reaches {held.latest}"
     if len(new.periods) < len(held.periods):
         return f"it is narrower: {len(new.periods)} periods where the file held has {len(held.periods)}"
-    for period, areas in held.areas_by_period.items():
+    for period, areas in sorted(held.areas_by_period.items(), key=lambda kv: -1 if kv[0] is None else kv[0],
+                                reverse=True):
         if period in new.areas_by_period:
             missing = areas - new.areas_by_period[period]
             if missing:
