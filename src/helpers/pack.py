@@ -131,7 +131,7 @@ def _check_text(name: str, value, *, allow_int: bool = False) -> str:
 
 
 def validate_parameters(*, council, period, comparator, committee, meeting_date, sections, data,
-                        comparators_file, timeout) -> dict:
+                        comparators_file, timeout, neighbours="") -> dict:
     """Check every build parameter before anything runs: types, lengths,
     characters, that a comparator group exists in the comparators file, and
     the timeout. Papermill writes parameters into the notebook as Python
@@ -177,9 +177,10 @@ def validate_parameters(*, council, period, comparator, committee, meeting_date,
         sections = list(items) or None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 24 * 3600:
         raise ParameterError("timeout", "must be a number of seconds between 1 and 86400", timeout)
+    from .neighbours import check_model_parameter
     return dict(council=council, period=period, comparator=comparator, committee=committee,
                 meeting_date=meeting_date, sections=sections, data=data, comparators_file=comparators_file,
-                timeout=timeout)
+                timeout=timeout, neighbours=check_model_parameter(neighbours))
 
 
 def discover_notebooks(notebooks_dir: Path | None = None) -> dict[str, Path]:
@@ -539,7 +540,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
                committee: str = "", meeting_date: str = "", sections=None, formats=FORMATS,
                data: str = "official", comparators_file: str | None = None, notebooks_dir=None,
                reports_dir=None, force: bool = True, warm: bool = True, timeout: int = 600,
-               local_figures: str = "", targets_file: str = "", section_workers: int | None = None) -> PackResult:
+               local_figures: str = "", targets_file: str = "", section_workers: int | None = None,
+               neighbours: str = "") -> PackResult:
     """Build one pack and move it into ``reports/<council-slug>/<period>/``.
 
     council          name, DfE LA number or ONS code
@@ -559,6 +561,7 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     targets_file     the council's own targets (YAML), or "" for one beside the figures
     section_workers  section notebooks run at once, each in its own warm kernel (default: up to
                      two, the cores of a small machine; batches pass 1 and run councils in parallel)
+    neighbours       the statistical neighbour model: "" for the newest held, or its year ("2021")
 
     A council outside the official English releases (a Welsh council, say)
     gets a pack of its local figures alone, which says which comparisons are
@@ -573,12 +576,14 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     formats = _formats(formats)
     checked = validate_parameters(council=council, period=period, comparator=comparator, committee=committee,
                                   meeting_date=meeting_date, sections=sections, data=data,
-                                  comparators_file=comparators_file, timeout=timeout)
+                                  comparators_file=comparators_file, timeout=timeout, neighbours=neighbours)
     council, period, comparator, committee = (checked[k] for k in ("council", "period", "comparator", "committee"))
     meeting_date, sections, data, comparators_file = (checked[k] for k in ("meeting_date", "sections", "data",
                                                                           "comparators_file"))
     store = open_store(data)
     timings["store"] = round(time.perf_counter() - t0, 3)
+    from .neighbours import resolve_model
+    model = resolve_model(store.neighbours, checked["neighbours"])   # refuses a model not held, before any work
     local_path = None
     try:
         code, name, period = resolve_request(store, council, period)
@@ -605,7 +610,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     notebooks = select_sections(available, sections)
     parameters = {"council": code or name, "period": period, "comparator": comparator, "committee": committee,
                   "meeting_date": meeting_date, "data": data,
-                  "comparators_file": str(comparators_file) if comparators_file else None}
+                  "comparators_file": str(comparators_file) if comparators_file else None,
+                  "neighbours": model.removeprefix("dfe_")}
     local_parameters = {**parameters, "period": period if official else None,
                         "local_figures": "demo" if local_figures == "demo" else str(local_path or local_figures or ""),
                         "targets_file": str(targets_file or "")}
@@ -637,7 +643,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
         version = package_versions().get("scrutiny-packs") or ""
         if official:
             context = pack_context(store, area_code=code, period=period, sections=rendered, comparator=comparator,
-                                   committee=committee, meeting_date=meeting_date, built=built, version=version)
+                                   committee=committee, meeting_date=meeting_date, built=built, version=version,
+                                   model=model)
         else:
             context = local_pack_context(name, sections=rendered, committee=committee, meeting_date=meeting_date,
                                          built=built, version=version, is_demo=local_figures == "demo",
@@ -812,6 +819,8 @@ def add_build_arguments(parser) -> None:
     g.add_argument("--comparator", default="statistical neighbours",
                    help="'statistical neighbours' (default), 'region' or a group in --comparators-file")
     g.add_argument("--comparators-file", default=None, help="YAML file of custom comparator groups")
+    g.add_argument("--neighbours", default="", metavar="YEAR",
+                   help="statistical neighbour model, e.g. 2025 or 2021 (default: the newest held)")
     g.add_argument("--local-figures", default="",
                    help="the council's own monthly figures (a file, or 'demo'); default: look in data/local/")
     g.add_argument("--targets-file", default="", help="the council's own targets (YAML)")
@@ -842,7 +851,8 @@ def cli_build(args) -> int:
         result = build_pack(council=args.council, period=args.period, comparator=args.comparator,
                             committee=args.committee, meeting_date=args.meeting_date, sections=args.sections,
                             comparators_file=args.comparators_file, force=True,
-                            local_figures=args.local_figures, targets_file=args.targets_file, **common)
+                            local_figures=args.local_figures, targets_file=args.targets_file,
+                            neighbours=args.neighbours, **common)
         print(result.summary())
         from .batch import write_index
         write_index(args.reports or paths.reports_dir())
@@ -850,7 +860,7 @@ def cli_build(args) -> int:
     defaults = BatchRun(council="", period=args.period, comparator=args.comparator, committee=args.committee,
                         meeting_date=args.meeting_date, sections=args.sections,
                         comparators_file=args.comparators_file, local_figures=args.local_figures,
-                        targets_file=args.targets_file)
+                        targets_file=args.targets_file, neighbours=args.neighbours)
     runs = runs_for_all(args.data, defaults) if args.all else runs_from_file(args.run_file, defaults)
     summary = run_batch(runs, force=args.force, workers=args.workers, dask=args.dask,
                         progress=not args.no_progress, **common)

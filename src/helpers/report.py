@@ -104,6 +104,7 @@ class Parameters:
     meeting_date: str = ""
     data: str = "demo"
     comparators_file: str = ""
+    neighbours: str = ""     # statistical neighbour model: "" the newest held, or a year such as "2021"
 
     @property
     def meeting_day(self) -> _dt.date | None:
@@ -115,7 +116,7 @@ def _type_name(value) -> str:
 
 
 def check_parameters(council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
-                     meeting_date="", data="demo", comparators_file="") -> Parameters:
+                     meeting_date="", data="demo", comparators_file="", neighbours="") -> Parameters:
     """Check the parameters' types and formats (not yet against the data).
 
     council           a council name, DfE LA number or ONS code (a number such
@@ -127,6 +128,8 @@ def check_parameters(council, period=None, comparator="statistical neighbours", 
     meeting_date      "" or the meeting date as YYYY-MM-DD
     data              "demo", "official" or a folder of releases
     comparators_file  "" or a YAML file of comparator groups
+    neighbours        "" (the newest statistical neighbour model held) or a
+                      model's year, e.g. "2021"
     """
     if isinstance(council, bool) or not isinstance(council, (str, int)):
         raise ParameterError("council", f"must be text (a council name, DfE LA number or ONS code), "
@@ -193,8 +196,10 @@ def check_parameters(council, period=None, comparator="statistical neighbours", 
     if comparator not in COMPARATOR_KEYWORDS and not comparators_file:
         raise ParameterError("comparator", "must be 'statistical neighbours' or 'region' (or the name of a group "
                                            "in comparators_file, which is empty)", comparator)
+    from .neighbours import check_model_parameter
     return Parameters(council=council, period=period, comparator=comparator, committee=committee.strip(),
-                      meeting_date=meeting_date, data=data, comparators_file=comparators_file)
+                      meeting_date=meeting_date, data=data, comparators_file=comparators_file,
+                      neighbours=check_model_parameter(neighbours))
 
 
 def _load_store(data: str):
@@ -400,14 +405,14 @@ def _fallback_describe(c, group_label: str, subject: str | None = None) -> list[
 _COMPARISONS: dict = {}
 
 
-def _compare(store, code: str, iid: str, period: int | None, comparator):
-    from .compare import compare_indicator
+def _compare(store, code: str, iid: str, period: int | None, comparator, model: str = ""):
+    from .compare import DEFAULT_MODEL, compare_indicator
     key = (id(store), store.key, code, iid, period,
-           tuple(comparator) if isinstance(comparator, (list, tuple)) else comparator)
+           tuple(comparator) if isinstance(comparator, (list, tuple)) else comparator, model)
     if key not in _COMPARISONS:
         if len(_COMPARISONS) > 2000:
             _COMPARISONS.clear()
-        _COMPARISONS[key] = compare_indicator(store, code, iid, period, comparator)
+        _COMPARISONS[key] = compare_indicator(store, code, iid, period, comparator, model=model or DEFAULT_MODEL)
     return _COMPARISONS[key]
 
 
@@ -437,6 +442,11 @@ class _Context:
         wanted = indicator_ids if indicator_ids is not None else self.catalogue.ids()
         self.indicators: list[str] = [i for i in wanted if i in published]
         self._published = published
+        from .neighbours import neighbours_of, resolve_model
+        self.model = resolve_model(self.store.neighbours, params.neighbours)
+        #: The council's statistical neighbours in that model; empty when the
+        #: model does not cover it (a council created after the model was built).
+        self.neighbour_codes = neighbours_of(self.code, self.store.neighbours, self.model) if self.model else []
         self.comparator_label, self._comparator, self.comparator_notes = self._comparator_group()
         self._check_period()
 
@@ -507,7 +517,7 @@ class _Context:
 
     def comparison(self, iid: str):
         period, _ = self.period_for(iid)
-        return _compare(self.store, self.code, iid, period, self._comparator)
+        return _compare(self.store, self.code, iid, period, self._comparator, self.model)
 
     def subject_label(self, c) -> str:
         """The council's name, or the joint return's when the figure is joint."""
@@ -546,9 +556,14 @@ class _Context:
 
     def _comparator_sentence(self) -> str:
         if self._comparator is None:
-            codes = [str(c) for c in self.store.neighbours.loc[
-                self.store.neighbours["area_code"].astype(str) == self.code, "neighbour_code"]]
-            intro = "Comparisons are with its DfE statistical neighbours"
+            from .neighbours import model_label
+            codes = list(self.neighbour_codes)
+            if not codes:
+                return (f"{self.name} has no statistical neighbours in the {model_label(self.model)} (the model "
+                        f"does not cover it), so figures are compared with the region and with England only."
+                        if self.model else "No statistical neighbour model is in the data, so figures are "
+                        "compared with the region and with England only.")
+            intro = f"Comparisons are with its statistical neighbours in the {model_label(self.model)}"
         elif self._comparator == "region":
             region = self.area.get("region_name", "")
             councils = self.store.councils()
@@ -1214,18 +1229,21 @@ def _fallback_key_messages(comps, name: str) -> list[str]:
 # --------------------------------------------------------------------------- entry points
 
 def open_section(section: str, *, council, period=None, comparator="statistical neighbours",
-                 committee=DEFAULT_COMMITTEE, meeting_date="", data="demo", comparators_file="") -> Section:
+                 committee=DEFAULT_COMMITTEE, meeting_date="", data="demo", comparators_file="",
+                 neighbours="") -> Section:
     """Check the parameters and open one section for one council.
 
     ``section`` is a section id from ``data/indicators.yml`` (workforce,
     front_door, child_protection, looked_after, care_leavers, spending).
     Raises ParameterError or UnknownCouncilError with what to change."""
-    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file)
+    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file,
+                              neighbours)
     return Section(section, params)
 
 
 def open_summary(*, council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
-                 meeting_date="", data="demo", comparators_file="") -> Summary:
+                 meeting_date="", data="demo", comparators_file="", neighbours="") -> Summary:
     """Check the parameters and open the summary for one council."""
-    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file)
+    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file,
+                              neighbours)
     return Summary(params)
