@@ -834,6 +834,8 @@ def add_build_arguments(parser) -> None:
     o.add_argument("--notebooks", type=Path, default=None, help="section notebooks folder (default notebooks/)")
     o.add_argument("--reports", type=Path, default=None, help="output folder (default reports/)")
     o.add_argument("--force", action="store_true", help="rebuild packs whose inputs have not changed")
+    o.add_argument("--if-new-data", action="store_true",
+                   help="for scheduled runs: build only packs whose inputs changed and print nothing when none did")
     o.add_argument("--timeout", type=int, default=600,
                    help="seconds one notebook cell may run before its pack fails (default 600)")
     o.add_argument("--workers", type=int, default=None, help="parallel workers for a batch (default: cores)")
@@ -862,7 +864,9 @@ def cli_build(args) -> int:
                         comparators_file=args.comparators_file, local_figures=args.local_figures,
                         targets_file=args.targets_file, neighbours=args.neighbours)
     runs = runs_for_all(args.data, defaults) if args.all else runs_from_file(args.run_file, defaults)
-    summary = run_batch(runs, force=args.force, workers=args.workers, dask=args.dask,
-                        progress=not args.no_progress, **common)
-    print(summary.text())
+    quiet = getattr(args, "if_new_data", False)
+    summary = run_batch(runs, force=args.force and not quiet, workers=args.workers, dask=args.dask,
+                        progress=not (args.no_progress or quiet), **common)
+    if not quiet or not summary.ok or any(o.ok and not o.skipped for o in summary.outcomes):
+        print(summary.text())
     return 0 if summary.ok else 1
