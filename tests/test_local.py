@@ -203,7 +203,7 @@ def test_ingest_copies_a_valid_file_under_a_safe_name(tmp_path, demo_dir):
     dest = tmp_path / "local"
     report = ingest([src], dest_dir=tmp_path / "raw", local_dir_in=dest)
     [r] = report.results
-    assert r.id == "local_figures" and r.dest_path == dest / "local_northmoor.csv" and r.status == "copied"
+    assert r.id == "local_figures" and r.dest_path == dest / "local_northmoor.csv" and r.status == "new"
     assert r.dest_path.read_bytes() == src.read_bytes()
     assert not list(dest.glob(".*"))        # no temporary file left
     # a council name with path characters still gives a plain file name

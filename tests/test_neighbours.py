@@ -236,3 +236,60 @@ def test_comparator_groups_invalid(tmp_path, text, match):
     with pytest.raises(ConfigError, match=match) as err:
         load_comparator_groups(path)
     assert str(path) in str(err.value)
+
+
+# --------------------------------------------------------------------------
+# Both models in the store: mapped to successors, selectable, honest gaps
+# --------------------------------------------------------------------------
+
+FIXTURE_2021 = Path(__file__).parent / "fixtures" / "neighbours" / "lait_sn_groups_2021.csv"
+
+
+@pytest.fixture(scope="module")
+def two_models(real_dir):
+    from helpers.store import build
+    files = [real_dir / "b1_children_in_need_2013_to_2025.csv", real_dir / "sn_model_2025_wide.csv", FIXTURE_2021]
+    return build(files)
+
+
+def test_the_2021_model_is_kept_beside_2025_and_selectable(two_models):
+    from helpers.errors import ParameterError
+    from helpers.neighbours import available_models, resolve_model
+    nb = two_models.neighbours
+    assert available_models(nb) == ["dfe_2025", "dfe_2021"]
+    assert resolve_model(nb, "") == "dfe_2025" and resolve_model(nb, 2021) == "dfe_2021"
+    with pytest.raises(ParameterError, match=r"neighbours.*'2019'.*models held: '2025', '2021'"):
+        resolve_model(nb, "2019")
+
+
+def test_retired_neighbours_are_replaced_by_their_successors(two_models):
+    from helpers.neighbours import neighbours_of
+    nb = two_models.neighbours
+    assert neighbours_of("888", nb, "dfe_2021") == ["942", "943", "886", "881"]     # Cumbria -> both successors
+    assert neighbours_of("865", nb, "dfe_2021") == ["838", "839", "866", "931"]     # Dorset County -> Dorset, BCP
+    assert neighbours_of("929", nb, "dfe_2021") == ["942", "943", "940", "941", "840"]
+    lancs = nb[(nb["model"] == "dfe_2021") & (nb["area_code"] == "888")]
+    assert list(lancs["via"]) == ["909", "909", "", ""] and list(lancs["model_rank"]) == [1, 1, 2, 3]
+    assert any("Statistical neighbours" in w and "replaced" in w for w in two_models.warnings)
+
+
+def test_a_council_the_model_does_not_cover_has_no_neighbours_in_it(two_models):
+    from helpers.neighbours import neighbours_of
+    nb = two_models.neighbours
+    assert neighbours_of("942", nb, "dfe_2021") == []           # Cumberland did not exist in 2021
+    assert len(neighbours_of("942", nb, "dfe_2025")) == 10
+
+
+def test_ingest_takes_the_2021_model(tmp_path):
+    from helpers.data.ingest import ingest
+    (r,) = ingest([FIXTURE_2021], tmp_path / "raw").results
+    assert r.id == "sn_model_2021" and r.dest_path.name == "sn_model_2021.csv" and r.status == "new"
+
+
+def test_build_refuses_a_model_not_held_before_any_work(tmp_path, real_dir, store_cache, monkeypatch):
+    from helpers.errors import ParameterError
+    monkeypatch.setenv("SCRUTINY_CACHE_DIR", str(store_cache))
+    from helpers.pack import build_pack
+    with pytest.raises(ParameterError, match="neighbours"):
+        build_pack(council="Devon", data=str(real_dir), neighbours="2019", reports_dir=tmp_path)
+    assert not any(tmp_path.iterdir())

@@ -37,7 +37,7 @@ NOTEBOOKS = [NOTEBOOK_DIR / f"{stem}.ipynb" for stem in SECTION_NOTEBOOKS]
 NOTEBOOK_IDS = [p.stem for p in NOTEBOOKS]
 PARAMETERS = {"council": "Kestrel Vale", "period": None, "comparator": "statistical neighbours",
               "committee": "Children and Young People Overview and Scrutiny Committee", "meeting_date": "",
-              "data": "demo", "comparators_file": ""}
+              "data": "demo", "comparators_file": "", "neighbours": ""}
 REAL_COUNCILS = {"Dorset": "838", "Devon": "878", "North Northamptonshire": "940", "Cumberland": "942"}
 DEMO_COUNCIL = ("Kestrel Vale", "952")
 TIMINGS: dict[str, float] = {}

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from helpers import sources
+from helpers.data.web import Limits
 from helpers.errors import ConfigError, DataFileError, FetchError
 
 REAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "dfe"
@@ -70,7 +71,8 @@ def server():
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(sources, "BACKOFF_SECONDS", 0.0)
+    from helpers.data import web
+    monkeypatch.setattr(web, "BACKOFF_SECONDS", 0.0)
 
 
 def _entry(sid: str, filename: str, url: str = "", sha256: str = "") -> dict:
@@ -102,10 +104,12 @@ def test_project_manifest_is_valid_and_complete():
     assert ids == {"csww", "cin_b1", "cin_c1", "cin_c3", "cp_d3", "cp_d5", "cla_number",
                    "cla_placement_stability", "cla_swcount", "care_leavers_accommodation",
                    "care_leavers_activity", "ons_population", "sn_model_2025", "utla_lookup",
-                   "finance_ro3", "finance_rsx", "ofsted_inspections"}
+                   "finance_ro3", "finance_rsx", "ofsted_inspections", "sn_model_2021"}
     assert all("Open Government Licence" in s.licence for s in srcs)
     if REAL_DIR.exists():   # every canonical name is the real release's name
-        assert {s.filename for s in srcs} <= {p.name for p in REAL_DIR.iterdir()}
+        assert {s.filename for s in srcs if s.id != "sn_model_2021"} <= {p.name for p in REAL_DIR.iterdir()}
+    # every source is found through a publisher's service, except the neighbour models
+    assert {s.id for s in srcs if s.service == "manual"} == {"sn_model_2025", "sn_model_2021"}
 
 
 def test_manifest_rejects_unknown_key(tmp_path):
@@ -135,7 +139,7 @@ def test_manifest_rejects_duplicates_and_unknown_only(tmp_path):
         sources.load_manifest(_manifest(tmp_path, _entry("csww", CSWW), _entry("csww", B1)))
     m = _manifest(tmp_path, _entry("csww", CSWW))
     with pytest.raises(ConfigError, match="nope"):
-        sources.fetch(m, tmp_path / "raw", only=["nope"], progress=False)
+        sources.fetch(m, tmp_path / "raw", only=["nope"])
 
 
 # ---------------------------------------------------------------------------
@@ -147,12 +151,12 @@ def test_fetch_success_then_unchanged(server, tmp_path):
     dest = tmp_path / "raw"
     m = _manifest(tmp_path, _entry("csww", CSWW, f"{server}/files/{CSWW}", _sha(REAL_DIR / CSWW)),
                   _entry("cin_b1", B1, ""))
-    report = sources.fetch(m, dest, progress=False, timeout=10)
-    assert [r.status for r in report.results] == ["downloaded", "skipped"]
+    report = sources.fetch(m, dest)
+    assert [r.status for r in report.results] == ["new", "manual"]
     assert "scrutiny ingest" in report.results[1].reason
     assert (dest / CSWW).read_bytes() == (REAL_DIR / CSWW).read_bytes()
     assert report.ok and not _leftovers(dest)
-    again = sources.fetch(m, dest, only="csww", progress=False)
+    again = sources.fetch(m, dest, only="csww")
     assert [r.status for r in again.results] == ["unchanged"]
 
 
@@ -163,10 +167,10 @@ def test_checksum_mismatch_keeps_previous_file(server, tmp_path):
     (dest / CSWW).write_text("previous good copy\n")
     wrong = "0" * 64
     m = _manifest(tmp_path, _entry("csww", CSWW, f"{server}/files/{CSWW}", wrong))
-    report = sources.fetch(m, dest, progress=False)
+    report = sources.fetch(m, dest)
     (res,) = report.results
     assert res.status == "failed"
-    assert "csww" in res.reason and wrong in res.reason and _sha(REAL_DIR / CSWW) in res.reason
+    assert CSWW in res.reason and wrong in res.reason and _sha(REAL_DIR / CSWW) in res.reason
     assert isinstance(res.error, FetchError)
     assert (dest / CSWW).read_text() == "previous good copy\n"
     assert not _leftovers(dest)
@@ -179,8 +183,8 @@ def test_retry_after_server_error(server, tmp_path):
     dest = tmp_path / "raw"
     url = f"{server}/flaky/{B1}"
     m = _manifest(tmp_path, _entry("cin_b1", B1, url))
-    report = sources.fetch(m, dest, progress=False, retries=2)
-    assert report.results[0].status == "downloaded"
+    report = sources.fetch(m, dest, limits=Limits(retries=2))
+    assert report.results[0].status == "new"
     assert _Handler.counts[f"/flaky/{B1}"] == 2
     assert _sha(dest / B1) == _sha(REAL_DIR / B1)
 
@@ -189,7 +193,7 @@ def test_retry_after_server_error(server, tmp_path):
 def test_persistent_server_error_fails_after_retries(server, tmp_path):
     dest = tmp_path / "raw"
     m = _manifest(tmp_path, _entry("cin_b1", B1, f"{server}/always500/{B1}"))
-    report = sources.fetch(m, dest, progress=False, retries=2)
+    report = sources.fetch(m, dest, limits=Limits(retries=2))
     assert report.results[0].status == "failed" and "500" in report.results[0].reason
     assert _Handler.counts[f"/always500/{B1}"] == 3
     assert not (dest / B1).exists() and not _leftovers(dest)
@@ -200,10 +204,9 @@ def test_connection_refused_says_offline(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     m = _manifest(tmp_path, _entry("csww", CSWW, f"http://127.0.0.1:{port}/files/{CSWW}"))
-    with pytest.raises(FetchError) as info:
-        sources.fetch(m, tmp_path / "raw", progress=False, retries=1)
-    text = str(info.value)
-    assert "offline" in text and "scrutiny ingest" in text and "csww" in text
+    report = sources.fetch(m, tmp_path / "raw", limits=Limits(retries=1))
+    text = report.results[0].reason
+    assert not report.ok and "offline" in text and "scrutiny ingest" in text and f"127.0.0.1:{port}" in text
     assert not _leftovers(tmp_path / "raw")
 
 
@@ -214,7 +217,7 @@ def test_truncated_download_leaves_no_partial_file(server, tmp_path):
     m = _manifest(tmp_path, _entry("cin_c1", C1, f"{server}/truncate/{C1}"),
                   _entry("cin_b1", B1, f"{server}/truncate/{B1}"))
     (dest / B1).write_text("old\n")
-    report = sources.fetch(m, dest, progress=False, retries=1, timeout=5)
+    report = sources.fetch(m, dest, limits=Limits(retries=1))
     assert [r.status for r in report.results] == ["failed", "failed"]
     assert not (dest / C1).exists()
     assert (dest / B1).read_text() == "old\n"
@@ -225,7 +228,7 @@ def test_truncated_download_leaves_no_partial_file(server, tmp_path):
 def test_download_with_wrong_content_is_rejected(server, tmp_path):
     dest = tmp_path / "raw"
     m = _manifest(tmp_path, _entry("cin_b1", B1, f"{server}/files/{C1}"))
-    report = sources.fetch(m, dest, progress=False)
+    report = sources.fetch(m, dest)
     assert report.results[0].status == "failed"
     assert "cin_c1" in report.results[0].reason
     assert not (dest / B1).exists() and not _leftovers(dest)
@@ -244,7 +247,7 @@ def test_ingest_real_file_under_another_name(tmp_path):
     dest = tmp_path / "raw"
     report = sources.ingest([link], dest, manifest_path=PROJECT_MANIFEST)
     (res,) = report.results
-    assert res.id == "cin_b1" and res.status == "copied" and res.dest_path == dest / B1
+    assert res.id == "cin_b1" and res.status == "new" and res.dest_path == dest / B1
     assert _sha(dest / B1) == _sha(REAL_DIR / B1)
     assert not _leftovers(dest)
     again = sources.ingest([link], dest, manifest_path=PROJECT_MANIFEST)
@@ -269,13 +272,14 @@ def test_ingest_is_all_or_nothing(tmp_path):
 def test_ingest_unrecognised_text_file(tmp_path):
     notes = tmp_path / "notes.csv"
     notes.write_text("a,b,c\n1,2,3\n")
-    with pytest.raises(DataFileError, match="notes.csv.*not recognised"):
+    with pytest.raises(DataFileError, match="nothing usable.*notes.csv.*not recognised"):
         sources.ingest([notes], tmp_path / "raw", manifest_path=PROJECT_MANIFEST)
     assert not (tmp_path / "raw").exists() or not any((tmp_path / "raw").iterdir())
 
 
 def test_ingest_refuses_huge_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "MAX_INGEST_BYTES", 1000)
+    from helpers.data import ingest as ingest_module
+    monkeypatch.setattr(ingest_module, "MAX_INGEST_BYTES", 1000)
     big = tmp_path / "big.csv"
     big.write_text("x," * 1000)
     with pytest.raises(DataFileError, match="big.csv.*limit"):

@@ -21,6 +21,9 @@ Run file::
       - council: 940
         period: 2025
         comparator: region
+      - council: Cumbria
+        period: 2022
+        neighbours: 2021      # a model's year; default the newest held
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from . import paths
 from .errors import ConfigError
 
 RUN_KEYS = ("council", "period", "comparator", "committee", "meeting_date", "sections", "comparators_file",
-            "local_figures", "targets_file")
+            "local_figures", "targets_file", "neighbours")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class BatchRun:
     comparators_file: str | None = None
     local_figures: str = ""
     targets_file: str = ""
+    neighbours: str = ""          # statistical neighbour model year; "" for the newest held
 
 
 @dataclass
@@ -169,6 +173,14 @@ def _check_run(path, where: str, entry: dict, need_council: bool) -> dict:
                 raise ConfigError(path, f"meeting_date must be YYYY-MM-DD, not {d!r}",
                                   key=f"{where}.meeting_date") from None
         out["meeting_date"] = d
+    if "neighbours" in entry:
+        from .errors import ParameterError
+        from .neighbours import check_model_parameter
+        try:
+            out["neighbours"] = check_model_parameter(entry["neighbours"])
+        except ParameterError:
+            raise ConfigError(path, f"neighbours must be a model's year such as 2021, not {entry['neighbours']!r}",
+                              key=f"{where}.neighbours") from None
     for key in ("comparator", "committee", "comparators_file", "local_figures", "targets_file"):
         if key in entry:
             v = entry[key]
@@ -196,7 +208,7 @@ def build_one(run: BatchRun, options: dict) -> Outcome:
         res = build_pack(council=run.council, period=run.period, comparator=run.comparator,
                          committee=run.committee, meeting_date=run.meeting_date, sections=run.sections,
                          comparators_file=run.comparators_file, local_figures=run.local_figures or "",
-                         targets_file=run.targets_file or "", **options)
+                         targets_file=run.targets_file or "", neighbours=run.neighbours or "", **options)
         return Outcome(run, True, skipped=res.skipped, out_dir=str(res.out_dir),
                        seconds=time.perf_counter() - t, council_name=res.council)
     except Exception as exc:  # one council's failure must not stop the batch

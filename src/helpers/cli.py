@@ -4,8 +4,8 @@
     scrutiny councils [--data DIR]      every council with its code, region and years
     scrutiny indicators                 the indicator catalogue
     scrutiny show COUNCIL INDICATOR     a council's series beside its neighbours and England
-    scrutiny fetch [--only ID ...]      download the official releases in data/sources.yml
-    scrutiny ingest FILE [FILE ...]     add files downloaded by hand (recognised by content)
+    scrutiny fetch [--check] [--quiet]  find and download the latest official releases
+    scrutiny ingest FILE|FOLDER ...     add files downloaded by hand (recognised by content)
     scrutiny store [--rebuild]          build or describe the indicator store
     scrutiny build --council X ...      build a scrutiny pack (see scrutiny build --help)
 """
@@ -96,16 +96,28 @@ def cmd_show(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .sources import fetch
-    report = fetch(manifest_path=args.manifest, dest_dir=args.dest, only=args.only or None,
-                   progress=not args.no_progress)
-    print(report.summary())
+    from .data.fetch import fetch
+    quiet = args.quiet
+
+    def show(result):
+        if not quiet or result.status in ("new", "failed", "available"):
+            print(result.line(), flush=True)
+
+    report = fetch(manifest_path=args.manifest, dest_dir=args.dest, only=args.only or None, check=args.check,
+                   allow_older=args.allow_older, on_result=show)
+    if report.cleaned and not quiet:
+        print(f"removed {len(report.cleaned)} temporary file(s) left by an interrupted run")
+    tail = report.summary(quiet=quiet).splitlines()
+    if tail and (not quiet or report.changed or not report.ok):
+        print(tail[-1])
+    if not report.ok:
+        print("fetch: some sources failed (see above); the files held for them were kept", file=sys.stderr)
     return 0 if report.ok else 1
 
 
 def cmd_ingest(args) -> int:
-    from .sources import ingest
-    report = ingest(args.files, dest_dir=args.dest)
+    from .data.ingest import ingest
+    report = ingest(args.files, dest_dir=args.dest, allow_older=args.allow_older)
     print(report.summary())
     return 0
 
@@ -197,15 +209,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="official", help=DATA_HELP)
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("fetch", help="download the official releases listed in the sources manifest")
-    p.add_argument("--only", nargs="*", help="publication ids to fetch (default: all with a URL)")
+    p = sub.add_parser("fetch", help="find and download the latest official releases (data/sources.yml)")
+    p.add_argument("--only", nargs="*", help="publication ids to fetch (default: every source)")
+    p.add_argument("--check", action="store_true", help="say which sources have a new release; download nothing")
+    p.add_argument("--allow-older", action="store_true",
+                   help="install a release even if it is older or narrower than the file held")
+    p.add_argument("--quiet", action="store_true",
+                   help="print only new releases and failures (for scheduled runs)")
     p.add_argument("--manifest", type=Path, default=None, help="sources manifest (default data/sources.yml)")
     p.add_argument("--dest", type=Path, default=None, help="folder to write to (default data/raw)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (for scheduled runs)")
+    p.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)  # older scripts pass it
     p.set_defaults(func=cmd_fetch)
 
-    p = sub.add_parser("ingest", help="add official files you downloaded by hand")
-    p.add_argument("files", nargs="+", type=Path)
+    p = sub.add_parser("ingest", help="add official files you downloaded by hand (files, folders or patterns)")
+    p.add_argument("files", nargs="+", type=Path, help="files, folders or glob patterns")
+    p.add_argument("--allow-older", action="store_true",
+                   help="install a release even if it is older or narrower than the file held")
     p.add_argument("--dest", type=Path, default=None, help="folder to copy into (default data/raw)")
     p.set_defaults(func=cmd_ingest)
 

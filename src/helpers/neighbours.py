@@ -29,7 +29,8 @@ from .errors import ConfigError, DataFileError, UnknownCouncilError
 from .geography import REORGANISATIONS, resolve_council, successors
 
 __all__ = ["NEIGHBOUR_COLUMNS", "sniff_neighbours", "load_sn_model_2025", "load_sn_model_2021",
-           "load_neighbours", "load_comparator_groups", "map_to_current", "neighbours_of"]
+           "load_neighbours", "load_comparator_groups", "map_to_current", "neighbours_of",
+           "available_models", "resolve_model", "model_label", "check_model_parameter"]
 
 NEIGHBOUR_COLUMNS = ["model", "area_code", "area_name", "rank", "neighbour_code", "closeness"]
 #: The statistical neighbour model packs compare with unless told otherwise.
@@ -282,6 +283,57 @@ def neighbours_of(area_code, neighbours: pd.DataFrame, model: str = "dfe_2025") 
     code = str(area_code).strip()
     rows = neighbours[(neighbours["model"] == model) & (neighbours["area_code"].astype(str) == code)]
     return rows.sort_values("rank", kind="stable")["neighbour_code"].astype(str).tolist()
+
+
+def available_models(neighbours: pd.DataFrame) -> list[str]:
+    """The neighbour models a table holds, newest first (``["dfe_2025",
+    "dfe_2021"]``)."""
+    if neighbours is None or not len(neighbours) or "model" not in neighbours:
+        return []
+    return sorted(set(neighbours["model"].astype(str)), key=_model_year, reverse=True)
+
+
+def _model_year(model: str) -> int:
+    digits = re.findall(r"\d{4}", str(model))
+    return int(digits[-1]) if digits else 0
+
+
+def resolve_model(neighbours: pd.DataFrame, requested="") -> str:
+    """The model to compare with: ``requested`` is "" (the newest held), a
+    year (``2021``, ``"2025"``) or a model id (``"dfe_2021"``). Returns "" when
+    the table holds no model at all; raises ParameterError naming the models
+    held when the one asked for is not there."""
+    from .errors import ParameterError
+    held = available_models(neighbours)
+    text = "" if requested is None else str(requested).strip()
+    if not text:
+        return held[0] if held else ""
+    wanted = text if text.startswith("dfe_") else f"dfe_{text}"
+    if wanted in held:
+        return wanted
+    offered = ", ".join(repr(m.removeprefix("dfe_")) for m in held) or "none (add one with `scrutiny ingest`)"
+    raise ParameterError("neighbours", f"no statistical neighbour model {text!r} in the data; models held: {offered}",
+                         requested)
+
+
+def model_label(model: str) -> str:
+    """'DfE statistical neighbour model 2025' for ``dfe_2025``."""
+    year = _model_year(model)
+    return f"DfE statistical neighbour model {year}" if year else "DfE statistical neighbours"
+
+
+def check_model_parameter(value) -> str:
+    """A ``neighbours`` parameter as text: "" (the newest model) or a year;
+    ParameterError for anything else."""
+    from .errors import ParameterError
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ParameterError("neighbours", "must be \"\" (the newest model) or a year such as \"2021\"", value)
+    text = str(value).strip().removeprefix("dfe_")
+    if text and not re.fullmatch(r"20\d\d", text):
+        raise ParameterError("neighbours", "must be \"\" (the newest model) or a year such as \"2021\"", value)
+    return text
 
 
 def _area_name_lookup(areas: pd.DataFrame | None) -> dict[str, str]:

@@ -130,7 +130,7 @@ def _check_text(name: str, value, *, allow_int: bool = False) -> str:
 
 
 def validate_parameters(*, council, period, comparator, committee, meeting_date, sections, data,
-                        comparators_file, timeout) -> dict:
+                        comparators_file, timeout, neighbours="") -> dict:
     """Check every build parameter before anything runs: types, lengths,
     characters, that a comparator group exists in the comparators file, and
     the timeout. Papermill writes parameters into the notebook as Python
@@ -176,9 +176,10 @@ def validate_parameters(*, council, period, comparator, committee, meeting_date,
         sections = list(items) or None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 24 * 3600:
         raise ParameterError("timeout", "must be a number of seconds between 1 and 86400", timeout)
+    from .neighbours import check_model_parameter
     return dict(council=council, period=period, comparator=comparator, committee=committee,
                 meeting_date=meeting_date, sections=sections, data=data, comparators_file=comparators_file,
-                timeout=timeout)
+                timeout=timeout, neighbours=check_model_parameter(neighbours))
 
 
 def discover_notebooks(notebooks_dir: Path | None = None) -> dict[str, Path]:
@@ -489,7 +490,7 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
                data: str = "official", comparators_file: str | None = None, notebooks_dir=None,
                reports_dir=None, force: bool = True, warm: bool = True, timeout: int = 600,
                local_figures: str = "", targets_file: str = "", section_workers: int | None = None,
-               allow_missing_measures: bool = False) -> PackResult:
+               allow_missing_measures: bool = False, neighbours: str = "") -> PackResult:
     """Build one pack and move it into ``reports/<council-slug>/<period>/``.
 
     council          name, DfE LA number or ONS code
@@ -512,6 +513,7 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     allow_missing_measures  build although a recognised release lacks measures the catalogue
                      needs: the pack shows those figures as missing from the release, and
                      ``PackResult.missing_measures`` lists them (the command exits non-zero)
+    neighbours       the statistical neighbour model: "" for the newest held, or its year ("2021")
 
     A council outside the official English releases (a Welsh council, say)
     gets a pack of its local figures alone, which says which comparisons are
@@ -524,14 +526,17 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
     formats = _formats(formats)
     checked = validate_parameters(council=council, period=period, comparator=comparator, committee=committee,
                                   meeting_date=meeting_date, sections=sections, data=data,
-                                  comparators_file=comparators_file, timeout=timeout)
+                                  comparators_file=comparators_file, timeout=timeout, neighbours=neighbours)
     council, period, comparator, committee = (checked[k] for k in ("council", "period", "comparator", "committee"))
     meeting_date, sections, data, comparators_file = (checked[k] for k in ("meeting_date", "sections", "data",
                                                                           "comparators_file"))
     store = open_store(data, allow_missing_measures=allow_missing_measures)
     timings["store"] = round(time.perf_counter() - t0, 3)
+    from .neighbours import resolve_model
+    model = resolve_model(store.neighbours, checked["neighbours"])   # refuses a model not held, before any work
     with lease(store.snapshot):
         return _build_from_snapshot(store, t0, timings, council=council, period=period, comparator=comparator,
+                                    model=model,
                                     committee=committee, meeting_date=meeting_date, sections=sections,
                                     formats=formats, data=data, comparators_file=comparators_file,
                                     notebooks_dir=notebooks_dir, reports_dir=reports_dir, force=force, warm=warm,
@@ -539,10 +544,10 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
                                     section_workers=section_workers)
 
 
-def _build_from_snapshot(store, t0, timings, *, council, period, comparator, committee, meeting_date, sections,
-                         formats, data, comparators_file, notebooks_dir, reports_dir, force, warm, timeout,
+def _build_from_snapshot(store, t0, timings, *, council, period, comparator, model, committee, meeting_date,
+                         sections, formats, data, comparators_file, notebooks_dir, reports_dir, force, warm, timeout,
                          local_figures, targets_file, section_workers) -> PackResult:
-    plan = plan_pack(store, council=council, period=period, comparator=comparator, committee=committee,
+    plan = plan_pack(store, council=council, period=period, comparator=comparator, model=model, committee=committee,
                  meeting_date=meeting_date, sections=sections, comparators_file=comparators_file,
                  notebooks_dir=notebooks_dir, reports_dir=reports_dir, local_figures=local_figures,
                  targets_file=targets_file)
@@ -610,9 +615,13 @@ def _write_outputs(store, plan: Plan, rendered, tmp: Path, formats, comparator, 
     timings["_built"] = built.isoformat()
     version = package_versions().get("scrutiny-packs") or ""
     if plan.official:
+        from .data.groups import member_codes, resolve_group
+        group = resolve_group(store, plan.code, comparator, plan.parameters.get("comparators_file") or "",
+                              model=plan.model or None)
         context = pack_context(store, area_code=plan.code, period=plan.period, sections=rendered,
                                comparator=comparator, committee=committee, meeting_date=meeting_date, built=built,
-                               version=version)
+                               version=version, model=group.model,
+                               comparator_codes=member_codes(store, plan.code, group))
     else:
         context = local_pack_context(plan.name, sections=rendered, committee=committee, meeting_date=meeting_date,
                                      built=built, version=version, is_demo=local_figures == "demo",
@@ -652,8 +661,9 @@ def _execute_sections(notebooks: dict[str, Path], out_dir: Path, parameters: dic
         slot = slots.get()
         t = time.perf_counter()
         try:
-            nb = execute_section(nb_path, out_dir / nb_path.name,
-                                 local_parameters if sid == "local" else parameters,
+            # the local notebook compares no statistical neighbours: it takes no model
+            own = {k: v for k, v in local_parameters.items() if k != "neighbours"}
+            nb = execute_section(nb_path, out_dir / nb_path.name, own if sid == "local" else parameters,
                                  warm=warm, timeout=timeout, slot=slot)
         except Exception as exc:
             raise PackBuildError(f"{label}: section notebook {nb_path.name} failed: {_short_error(exc)}") from exc
@@ -699,6 +709,8 @@ def add_build_arguments(parser) -> None:
     g.add_argument("--comparator", default="statistical neighbours",
                    help="'statistical neighbours' (default), 'region' or a group in --comparators-file")
     g.add_argument("--comparators-file", default=None, help="YAML file of custom comparator groups")
+    g.add_argument("--neighbours", default="", metavar="YEAR",
+                   help="statistical neighbour model, e.g. 2025 or 2021 (default: the newest held)")
     g.add_argument("--local-figures", default="",
                    help="the council's own monthly figures (a file, or 'demo'); default: look in data/local/")
     g.add_argument("--targets-file", default="", help="the council's own targets (YAML)")
@@ -712,6 +724,8 @@ def add_build_arguments(parser) -> None:
     o.add_argument("--notebooks", type=Path, default=None, help="section notebooks folder (default notebooks/)")
     o.add_argument("--reports", type=Path, default=None, help="output folder (default reports/)")
     o.add_argument("--force", action="store_true", help="rebuild packs whose inputs have not changed")
+    o.add_argument("--if-new-data", action="store_true",
+                   help="for scheduled runs: build only packs whose inputs changed and print nothing when none did")
     o.add_argument("--timeout", type=int, default=600,
                    help="seconds one notebook cell may run before its pack fails (default 600)")
     o.add_argument("--workers", type=int, default=None, help="parallel workers for a batch (default: cores)")
@@ -733,7 +747,8 @@ def cli_build(args) -> int:
                             committee=args.committee, meeting_date=args.meeting_date, sections=args.sections,
                             comparators_file=args.comparators_file, force=True,
                             local_figures=args.local_figures, targets_file=args.targets_file,
-                            allow_missing_measures=args.allow_missing_measures, **common)
+                            allow_missing_measures=args.allow_missing_measures, neighbours=args.neighbours,
+                            **common)
         print(result.summary())
         from .batch import write_index
         write_index(args.reports or paths.reports_dir())
@@ -741,9 +756,13 @@ def cli_build(args) -> int:
     defaults = BatchRun(council="", period=args.period, comparator=args.comparator, committee=args.committee,
                         meeting_date=args.meeting_date, sections=args.sections,
                         comparators_file=args.comparators_file, local_figures=args.local_figures,
-                        targets_file=args.targets_file)
+                        targets_file=args.targets_file, neighbours=args.neighbours)
     runs = runs_for_all(args.data, defaults) if args.all else runs_from_file(args.run_file, defaults)
-    summary = run_batch(runs, force=args.force, workers=args.workers, dask=args.dask,
-                        progress=not args.no_progress, allow_missing_measures=args.allow_missing_measures, **common)
-    print(summary.text())
+    quiet = getattr(args, "if_new_data", False)
+    summary = run_batch(runs, force=args.force and not quiet, workers=args.workers, dask=args.dask,
+                        progress=not (args.no_progress or quiet), allow_missing_measures=args.allow_missing_measures,
+                        **common)
+    if not quiet or not summary.ok or summary.missing_measures or any(o.ok and not o.skipped
+                                                                        for o in summary.outcomes):
+        print(summary.text())
     return 0 if summary.ok and not summary.missing_measures else 1

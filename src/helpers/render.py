@@ -255,7 +255,7 @@ def unlink_dangling_anchors(html: str) -> str:
 
 def pack_context(store, *, area_code: str, period: int | None, sections: list[RenderedSection],
                  comparator: str, committee: str = "", meeting_date: str = "", comparator_codes=None,
-                 built: _dt.datetime | None = None, version: str = "") -> dict:
+                 built: _dt.datetime | None = None, version: str = "", model: str = "") -> dict:
     """Everything the pack template needs apart from the section bodies:
     cover facts, data notes and the appendix, from the store and catalogue."""
     area = store.area(area_code)
@@ -268,7 +268,7 @@ def pack_context(store, *, area_code: str, period: int | None, sections: list[Re
     if "summary" in shown_sections and not indicator_ids:
         indicator_ids = catalogue.ids()
     if comparator_codes is None:
-        comparator_codes = comparator_members(store, area_code, comparator)
+        comparator_codes = comparator_members(store, area_code, comparator, model)
     council = {"name": str(area["area_name"]), "code": str(area_code), "ons_code": str(area.get("ons_code") or ""),
                "region": str(area.get("region_name") or ""), "region_code": str(area.get("region_code") or "")}
     running = " · ".join(x for x in (council["name"], committee, _date_text(meeting_date)) if x)
@@ -277,7 +277,7 @@ def pack_context(store, *, area_code: str, period: int | None, sections: list[Re
         "committee": committee,
         "meeting_date_text": _date_text(meeting_date),
         "running_title": running,
-        "comparator_text": ("its statistical neighbours" if comparator in (None, "", "statistical neighbours")
+        "comparator_text": (_neighbours_text(model) if comparator in (None, "", "statistical neighbours")
                             else "the other councils in its region" if comparator == "region"
                             else f"the comparator group '{comparator}'"),
         "data_as_at": data_as_at(store, indicator_ids, period),
@@ -324,7 +324,12 @@ def _date_text(value: str) -> str:
     return f"{d.day} {d.strftime('%B %Y')}"
 
 
-def comparator_members(store, area_code: str, comparator: str | None) -> list[str]:
+def _neighbours_text(model: str) -> str:
+    from .neighbours import model_label
+    return f"its statistical neighbours ({model_label(model)})" if model else "its statistical neighbours"
+
+
+def comparator_members(store, area_code: str, comparator: str | None, model: str = "") -> list[str]:
     if comparator == "region":
         area = store.area(area_code)
         c = store.councils()
@@ -332,8 +337,8 @@ def comparator_members(store, area_code: str, comparator: str | None) -> list[st
     nb = store.neighbours
     if nb is None or nb.empty:
         return []
-    from .neighbours import DEFAULT_MODEL
-    rows = nb[(nb["area_code"] == area_code) & (nb["model"] == DEFAULT_MODEL)]
+    from .neighbours import resolve_model
+    rows = nb[(nb["area_code"] == area_code) & (nb["model"] == (model or resolve_model(nb, "")))]
     return list(rows.sort_values("rank")["neighbour_code"])
 
 

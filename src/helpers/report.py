@@ -107,6 +107,7 @@ class Parameters:
     meeting_date: str = ""
     data: str = "demo"
     comparators_file: str = ""
+    neighbours: str = ""     # statistical neighbour model: "" the newest held, or a year such as "2021"
 
     @property
     def meeting_day(self) -> _dt.date | None:
@@ -118,7 +119,7 @@ def _type_name(value) -> str:
 
 
 def check_parameters(council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
-                     meeting_date="", data="demo", comparators_file="") -> Parameters:
+                     meeting_date="", data="demo", comparators_file="", neighbours="") -> Parameters:
     """Check the parameters' types and formats (not yet against the data).
 
     council           a council name, DfE LA number or ONS code (a number such
@@ -130,6 +131,8 @@ def check_parameters(council, period=None, comparator="statistical neighbours", 
     meeting_date      "" or the meeting date as YYYY-MM-DD
     data              "demo", "official" or a folder of releases
     comparators_file  "" or a YAML file of comparator groups
+    neighbours        "" (the newest statistical neighbour model held) or a
+                      model's year, e.g. "2021"
     """
     if isinstance(council, bool) or not isinstance(council, (str, int)):
         raise ParameterError("council", f"must be text (a council name, DfE LA number or ONS code), "
@@ -196,8 +199,10 @@ def check_parameters(council, period=None, comparator="statistical neighbours", 
     if comparator not in COMPARATOR_KEYWORDS and not comparators_file:
         raise ParameterError("comparator", "must be 'statistical neighbours' or 'region' (or the name of a group "
                                            "in comparators_file, which is empty)", comparator)
+    from .neighbours import check_model_parameter
     return Parameters(council=council, period=period, comparator=comparator, committee=committee.strip(),
-                      meeting_date=meeting_date, data=data, comparators_file=comparators_file)
+                      meeting_date=meeting_date, data=data, comparators_file=comparators_file,
+                      neighbours=check_model_parameter(neighbours))
 
 
 def _load_store(data: str):
@@ -344,7 +349,12 @@ class _Context:
         published = _published_periods(self.store)
         wanted = indicator_ids if indicator_ids is not None else self.catalogue.ids()
         self._published = published
-        self.group = resolve_group(self.store, self.code, params.comparator, params.comparators_file)
+        from .neighbours import resolve_model
+        model = resolve_model(self.store.neighbours, params.neighbours)
+        self.group = resolve_group(self.store, self.code, params.comparator, params.comparators_file,
+                                   model=model or None)
+        #: the statistical neighbour model ("dfe_2025"), "" when the data holds none
+        self.model = model
         self.comparator_label, self._comparator = self.group.label, self.group.comparator
         self.comparator_notes = list(self.group.notes)
         self._check_period()
@@ -450,7 +460,13 @@ class _Context:
 
     def _comparator_sentence(self) -> str:
         if self._comparator is None:
-            intro = "Comparisons are with its DfE statistical neighbours"
+            from .neighbours import model_label
+            if not self._comparator_codes():
+                return (f"{self.name} has no statistical neighbours in the {model_label(self.model)} (the model "
+                        f"does not cover it), so figures are compared with the region and with England only."
+                        if self.model else "No statistical neighbour model is in the data, so figures are "
+                        "compared with the region and with England only.")
+            intro = f"Comparisons are with its statistical neighbours in the {model_label(self.model)}"
         elif self._comparator == "region":
             intro = f"Comparisons are with the other {self.comparator_label}"
         else:
@@ -1014,18 +1030,21 @@ def _rank_cell(c) -> str:
 # --------------------------------------------------------------------------- entry points
 
 def open_section(section: str, *, council, period=None, comparator="statistical neighbours",
-                 committee=DEFAULT_COMMITTEE, meeting_date="", data="demo", comparators_file="") -> Section:
+                 committee=DEFAULT_COMMITTEE, meeting_date="", data="demo", comparators_file="",
+                 neighbours="") -> Section:
     """Check the parameters and open one section for one council.
 
     ``section`` is a section id from ``data/indicators.yml`` (workforce,
     front_door, child_protection, looked_after, care_leavers, spending).
     Raises ParameterError or UnknownCouncilError with what to change."""
-    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file)
+    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file,
+                              neighbours)
     return Section(section, params)
 
 
 def open_summary(*, council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
-                 meeting_date="", data="demo", comparators_file="") -> Summary:
+                 meeting_date="", data="demo", comparators_file="", neighbours="") -> Summary:
     """Check the parameters and open the summary for one council."""
-    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file)
+    params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file,
+                              neighbours)
     return Summary(params)

@@ -383,7 +383,7 @@ def build(files, catalogue: Catalogue | None = None, names: dict | None = None) 
     obs = obs.drop(columns="display_name")
     missing: list[dict] = []
     indicators = _indicators(obs, catalogue, warns, missing, areas)
-    neighbours = _neighbours(by_pub)
+    neighbours = _neighbours(by_pub, areas, warns)
     inspections = _inspections(by_pub, areas)
     return IndicatorStore(indicators=indicators, areas=areas, neighbours=neighbours, inspections=inspections,
                           inputs=pd.DataFrame(input_rows, columns=["file", "publication"]),
@@ -576,13 +576,27 @@ def _one_indicator(ind: Indicator, src: pd.DataFrame, population, meta_cols) -> 
     return frame.reset_index()
 
 
-def _neighbours(by_pub) -> pd.DataFrame:
-    cols = ["model", "area_code", "area_name", "rank", "neighbour_code", "closeness"]
+def _neighbours(by_pub, areas: pd.DataFrame, warns) -> pd.DataFrame:
+    """Every neighbour model held, with neighbours retired by a
+    reorganisation replaced by their successors as DfE does (Cumbria by
+    Cumberland and Westmorland and Furness); ``model_rank`` keeps the model's
+    rank and ``via`` the retired code. A council the model does not cover
+    (created after it) simply has no rows: it has no neighbours in that model."""
+    from .neighbours import map_to_current
+    cols = ["model", "area_code", "area_name", "rank", "neighbour_code", "closeness", "model_rank", "via"]
     frames = [fr for pub in ("sn_model_2025", "sn_model_2021") for _, fr in by_pub.get(pub, [])]
     if not frames:
         return pd.DataFrame(columns=cols)
-    out = pd.concat(frames, ignore_index=True)
-    return out[[c for c in cols if c in out.columns]]
+    raw = pd.concat(frames, ignore_index=True).drop_duplicates(["model", "area_code", "rank"])
+    la = areas[areas["level"] == "la"] if len(areas) else areas
+    if la.empty:
+        return raw.assign(model_rank=raw["rank"], via="")[cols]
+    mapped, messages = map_to_current(raw, la)
+    replaced = sum("replaced by" in m for m in messages)
+    if messages:
+        warns.append(f"Statistical neighbours: {replaced} retired neighbours replaced by their successors and "
+                     f"{len(messages) - replaced} dropped across the models held, e.g. {messages[0]}")
+    return mapped[cols]
 
 
 def _inspections(by_pub, areas: pd.DataFrame) -> pd.DataFrame:

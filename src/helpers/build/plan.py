@@ -33,9 +33,15 @@ class Plan:
     def official(self) -> bool:
         return bool(self.code)
 
+    @property
+    def model(self) -> str:
+        """The statistical neighbour model ("dfe_2025"), or "" for the default."""
+        year = self.parameters.get("neighbours") or ""
+        return f"dfe_{year}" if year else ""
+
 
 def plan_pack(store, *, council, period, comparator, committee, meeting_date, sections, comparators_file,
-          notebooks_dir, reports_dir, local_figures, targets_file) -> Plan:
+              notebooks_dir, reports_dir, local_figures, targets_file, model: str = "") -> Plan:
     """Resolve the council, period, sections and files of a pack, and check
     that every file given can be used, before any notebook runs."""
     from ..pack import COMPARATORS, council_slug, discover_notebooks, pack_dir, resolve_request, select_sections
@@ -72,6 +78,8 @@ def plan_pack(store, *, council, period, comparator, committee, meeting_date, se
     parameters = {"council": code or name, "period": period, "comparator": comparator, "committee": committee,
                   "meeting_date": meeting_date, "data": str(store.snapshot),
                   "comparators_file": str(comparators_file) if comparators_file else None}
+    if model:
+        parameters["neighbours"] = model.removeprefix("dfe_")
     local_parameters = {**parameters, "period": period if code else None,
                         "local_figures": "demo" if local_figures == "demo" else
                         str(local_paths[0] if len(local_paths) == 1 else (local_figures or "")),

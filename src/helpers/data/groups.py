@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ..errors import ParameterError
 from ..neighbours import DEFAULT_MODEL, load_comparator_groups
 
-__all__ = ["ComparatorGroup", "resolve_group", "region_name", "KEYWORDS"]
+__all__ = ["ComparatorGroup", "resolve_group", "member_codes", "region_name", "KEYWORDS"]
 
 KEYWORDS = ("statistical neighbours", "region")
 
@@ -54,11 +54,24 @@ def region_name(store, code: str) -> str:
     return str(rows.iloc[0]["area_name"]) if len(rows) else str(area.get("region_name", "") or "")
 
 
+def member_codes(store, code: str, group: ComparatorGroup) -> list[str]:
+    """The councils a group compares ``code`` with, as the engine resolves
+    them (neighbours of the group's model, the current councils of its
+    region, or the group's own members)."""
+    from ..stats.layout import layout_for
+    from ..stats.views import as_store, comparator_members
+    st = as_store(store)
+    return comparator_members(st, layout_for(st), code, group.comparator, group.model)[1]
+
+
 def resolve_group(store, code: str, comparator: str, comparators_file: str = "", *,
-                  model: str = DEFAULT_MODEL) -> ComparatorGroup:
+                  model: str | None = None) -> ComparatorGroup:
     """The group ``comparator`` names for council ``code``: "statistical
     neighbours", "region" or a group (id or label) in ``comparators_file``.
     Raises ParameterError naming the allowed values."""
+    if not model:
+        from ..neighbours import resolve_model
+        model = resolve_model(store.neighbours, "") or DEFAULT_MODEL
     if comparator in (None, "", "statistical neighbours"):
         return ComparatorGroup("statistical neighbours", "statistical neighbours", None, model=model)
     if comparator == "region":
