@@ -518,6 +518,8 @@ def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns, missing: list | 
             out.append(rules.missing_measure_rows(ind, src, meta_cols))
             continue
         frame = _one_indicator(ind, src, population, meta_cols)
+        if frame is None:  # a derived rate without the population it needs
+            continue
         frame = rules.flag_implausible(frame, ind, warns)
         out.append(frame)
         if areas is not None:
