@@ -301,3 +301,34 @@ def test_real_inspection_table(real_data, real_store):
     judgement = real_store.inspections.loc[real_store.inspections["area_code"] == "878",
                                            "overall_effectiveness"].iloc[-1]
     assert html.escape(str(judgement)) in block
+
+
+@pytest.mark.parametrize("council", ["City of London", "Isles of Scilly"])
+def test_real_tiny_councils_summary_ranks_and_rates_nothing_too_small(real_data, council):
+    # figures on a suppressed or tiny denominator: no rank, quarter, rating or key message
+    summary = report.open_summary(council=council, data=real_data)
+    small = [c for c in summary.comparisons() if c.has_value and not c.comparable]
+    assert small
+    table = summary.indicator_table().markup
+    for c in small:
+        row = re.search(rf'#{c.indicator.section}-{c.indicator_id}">[^<]*</a></th>(.*?)</tr>', table, re.S).group(1)
+        cells = [html.unescape(re.sub(r"<[^>]+>", "", x)) for x in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        assert cells[4] == "too few to compare" and cells[5] == "too few to compare", cells
+        assert cells[7].startswith("Not rated (too few to compare)"), cells
+    messages = html.unescape(summary.key_messages().markup)
+    for c in small:
+        assert c.indicator.name_in_sentence not in messages, c.indicator_id
+
+
+@pytest.mark.parametrize("period", [2024, 2023])
+def test_real_packs_for_earlier_periods_show_nothing_later(real_data, period):
+    for section in ("workforce", "front_door", "child_protection", "looked_after", "care_leavers", "spending"):
+        s = report.open_section(section, council="Devon", data=real_data, period=period)
+        for iid in s.indicators:
+            shown, _ = s.period_for(iid)
+            assert shown <= period
+            assert s.comparison(iid).period <= period
+        text = s.introduction().markup
+        if section == "spending":
+            assert not s.indicators and "first published after" in text
+        s.key_findings(), s.questions()

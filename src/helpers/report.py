@@ -263,10 +263,10 @@ def _short_period(ind: Indicator, period: int) -> str:
 
 def band_words(band, *, context: bool, comparable: bool = True) -> str:
     """Quartile band among all English councils, in words."""
-    if context:
-        return "not banded (context)"
     if not comparable:
         return "too few to compare"
+    if context:
+        return "not banded (context)"
     quarter = band_quarter(band)
     return quarter[0].upper() + quarter[1:] if quarter else "no band"
 

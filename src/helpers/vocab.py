@@ -95,10 +95,10 @@ RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red"}
 
 def rag_label(rag, *, context: bool = False, comparable: bool = True) -> str:
     """'Green', 'Amber', 'Red', or why there is no rating."""
-    if context:
-        return "Not rated (context)"
     if not comparable:
         return "Not rated (too few to compare)"
+    if context:
+        return "Not rated (context)"
     return RAG_WORDS.get(str(rag), "Not rated (no comparison)")
 
 
