@@ -100,7 +100,7 @@ def real_copy(real_dir, tmp_path) -> Path:
 
 ARTIFACTS = ROOT / "test-artifacts"
 REAL_PACK_COUNCIL = "Dorset"
-REAL_PACK_SECTIONS = ("summary", "workforce", "spending")
+REAL_PACK_SECTIONS = ("summary", "members", "workforce", "spending")
 PACK_COMMITTEE = "Children's Scrutiny <Committee> & Panel"
 
 

@@ -37,12 +37,12 @@ def browser_missing() -> str | None:
     return None
 
 
-def run_check(html: Path, out: Path, timeout: int = 600) -> dict:
+def run_check(html: Path, out: Path, timeout: int = 600, *extra: str) -> dict:
     """Run check_pack.mjs on one HTML file; its JSON result, also kept as
     out/result.json."""
     out.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["node", str(SCRIPT), "--html", str(html), "--out", str(out), "--chromium", CHROMIUM],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(["node", str(SCRIPT), "--html", str(html), "--out", str(out), "--chromium", CHROMIUM,
+                           *extra], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     (out / "stderr.txt").write_text(proc.stderr)
     try:
         result = json.loads(proc.stdout)
@@ -114,6 +114,39 @@ def test_no_serious_or_critical_accessibility_violations(checked):
                        + "\n    ".join(f"{n['target']} {n['html'][:160]}" for n in v["nodes"][:3])
                        for v in blocking)
     assert not blocking, "axe-core found:\n" + detail
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("edition", ["members_html", "html"])
+def test_nothing_is_wider_than_the_screen_and_chart_labels_stay_legible(real_pack, edition, width):
+    """On a phone (390 px) and a laptop (1280 px): no element is wider than
+    the window unless a box that scrolls on its own holds it (tables and
+    charts), the page itself never scrolls sideways, and charts are drawn at
+    a scale where their smallest labels (9 pt) are at least 10 px high."""
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    page = getattr(real_pack, edition)
+    r = run_check(page, ARTIFACTS / "browser" / f"layout-{edition}-{width}", 600, "--width", str(width),
+                  "--layout-only")
+    layout = r["layout"]
+    assert layout["viewport"] == width and layout["page_width"] <= width, layout
+    assert layout["wide"] == [], layout["wide"]
+    assert layout["charts"] > 0 and layout["chart_scale_min"] * 9 * 96 / 72 >= 10, layout
+
+
+def test_the_layout_check_finds_what_is_too_wide(tmp_path):
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    bad = tmp_path / "wide.html"
+    bad.write_text('<!DOCTYPE html><html lang="en"><head><title>w</title><meta name="viewport" '
+                   'content="width=device-width"></head><body><table style="width:900px"><tr><td>x</td></tr>'
+                   '</table><div style="overflow-x:auto"><p style="width:900px">scrolls in its box</p></div>'
+                   '</body></html>', encoding="utf-8")
+    layout = run_check(bad, ARTIFACTS / "browser" / "layout-self-test", 600, "--width", "390",
+                       "--layout-only")["layout"]
+    assert [w["tag"] for w in layout["wide"]] == ["table"] and layout["page_width"] > 390
 
 
 @pytest.mark.slow

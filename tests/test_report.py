@@ -313,8 +313,8 @@ def test_real_tiny_councils_summary_ranks_and_rates_nothing_too_small(real_data,
     for c in small:
         row = re.search(rf'#{c.indicator.section}-{c.indicator_id}">[^<]*</a></th>(.*?)</tr>', table, re.S).group(1)
         cells = [html.unescape(re.sub(r"<[^>]+>", "", x)) for x in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-        assert cells[4] == "too few to compare" and cells[5] == "too few to compare", cells
-        assert cells[7].startswith("Not rated (too few to compare)"), cells
+        assert cells[4] == cells[5] == cells[6] == "too few to compare", cells
+        assert cells[8].startswith("Not rated (too few to compare)"), cells
     messages = html.unescape(summary.key_messages().markup)
     for c in small:
         assert c.indicator.name_in_sentence not in messages, c.indicator_id

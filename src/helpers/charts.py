@@ -152,7 +152,8 @@ _SCHEMA: dict[str, dict[str, Callable]] = {
     "font": {"family": _font_list, "base_pt": _positive, "small_pt": _positive, "title_pt": _positive,
              "big_number_pt": _positive},
     "colours": {k: _colour for k in (
-        "council", "neighbours", "neighbour_mean", "england", "region", "other", "better", "worse", "neutral",
+        "council", "neighbours", "neighbour_mean", "england", "region", "other", "better", "worse", "similar",
+        "neutral",
         "text", "muted_text", "axis", "grid", "band_light", "band_dark", "funnel_fill", "funnel_95", "funnel_998")},
     "lines": {"council_width": _positive, "reference_width": _positive, "england_dash": _dash,
               "neighbour_mean_dash": _dash, "region_dash": _dash, "target_dash": _dash,
@@ -1670,6 +1671,12 @@ def _strip_alt(indicator, frame, council, quartiles, england, highlight, period)
 # --------------------------------------------------------------------------- at a glance
 
 AT_A_GLANCE_COLUMNS = ("indicator_id", "label", "period", "council", "neighbour_mean", "england")
+#: A headline's rating (an optional ``status`` column of at_a_glance's rows): its colour role and words.
+_STATUS_ROLES = {"better": "better", "similar": "similar", "worse": "worse", "context": "neutral",
+                 "not_compared": "neutral"}
+STATUS_TEXT = {"better": "Better than similar councils", "similar": "In line with similar councils",
+               "worse": "Worse than similar councils", "context": "Context: not rated",
+               "not_compared": "Too few to compare"}
 
 
 def _row_indicator(ident: str, first: pd.Series, catalogue) -> Indicator:
@@ -1768,7 +1775,7 @@ def at_a_glance(rows: pd.DataFrame, *, council: str, catalogue=None, ncols: int 
                    ncols=3, frameon=False, fontsize=style.font["small_pt"], handlelength=2.6,
                    borderaxespad=0, borderpad=0)
         fig.text(margin / width, 1 - 1.75 / height,
-                 "Arrow: change since the previous period (blue better, orange worse, grey neutral)",
+                 "Arrow: change since the previous period (green better, red worse, grey no change or context)",
                  fontsize=style.font["small_pt"], color=style.colour("muted_text"), va="baseline", ha="left")
         title = title or f"{council} at a glance"
         fig.suptitle(textwrap.fill(title, int(width * CM * 72 / (0.62 * style.font["title_pt"]))),
@@ -1801,9 +1808,10 @@ def _glance_panel(head: Axes, ax: Axes, ind: Indicator, sub: pd.DataFrame, counc
         arrow, colour, change = _trend_arrow(ind, known, style)
         # positions in the 3 cm heading: number baseline 2.12 cm down (clear of a three-line
         # heading), comparisons 2.58 and 2.98 cm
+        status = str(latest.get("status", "") or "") if "status" in known.columns else ""
         big = head.text(0, 1 - 2.12 / 3, _short(ind, latest_value), transform=head.transAxes, va="baseline",
                         ha="left", fontsize=style.font["big_number_pt"], fontweight="bold",
-                        color=style.colour("council"))
+                        color=style.colour(_STATUS_ROLES.get(status, "text")) if status else style.colour("text"))
         if arrow:
             head.annotate(arrow, xy=(1, 0), xycoords=big, xytext=(4, 0), textcoords="offset points",
                           va="bottom", ha="left", fontsize=style.font["big_number_pt"] * 0.8,
@@ -1814,9 +1822,12 @@ def _glance_panel(head: Axes, ax: Axes, ind: Indicator, sub: pd.DataFrame, counc
             comparison.append(f"England {_short(ind, last_row['england'])}")
         if not _isnan(last_row["neighbour_mean"]):
             comparison.append(f"Neighbours {_short(ind, last_row['neighbour_mean'])}")
-        for line, depth in zip(comparison, (2.58, 2.98)):
+        if status:  # the rating in words beside its colour, never the colour alone
+            comparison = [f"{STATUS_TEXT.get(status, status)}", *comparison]
+        for line, depth in zip(comparison, (2.58, 2.98, 3.38)):
             head.text(0, 1 - depth / 3, line, transform=head.transAxes, va="baseline", ha="left",
-                      fontsize=small, color=muted)
+                      fontsize=small, color=style.colour(_STATUS_ROLES[status]) if line == STATUS_TEXT.get(status)
+                      else muted, fontweight="bold" if line == STATUS_TEXT.get(status) else "normal")
         summary = (f"{ind.label}: {_fmt(ind, latest_value)} {_period_at(ind, latest_period)}, {change}"
                    + (f"; {', '.join(comparison)}." if comparison else "."))
     else:

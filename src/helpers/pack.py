@@ -440,6 +440,15 @@ class PackResult:
         return self.out_dir / "pack.pdf" if "pdf" in self.files else None
 
     @property
+    def members_html(self) -> Path | None:
+        """The members' edition (HTML), when the build wrote one."""
+        return self.out_dir / "members.html" if "members_html" in self.files else None
+
+    @property
+    def members_pdf(self) -> Path | None:
+        return self.out_dir / "members.pdf" if "members_pdf" in self.files else None
+
+    @property
     def manifest(self) -> Path:
         return self.out_dir / "manifest.json"
 
@@ -448,7 +457,7 @@ class PackResult:
             return f"{self.council} {self.period}: unchanged, kept {self.out_dir} (use --force to rebuild)"
         lines = [f"{self.council} {self.period}{' (demo data)' if self.is_demo else ''}: "
                  f"built in {self.timings.get('total', 0):.1f} s -> {self.out_dir}"]
-        for kind in ("html", "pdf"):
+        for kind in ("members_pdf", "members_html", "pdf", "html"):
             if kind in self.files:
                 lines.append(f"  {self.out_dir / self.files[kind]}")
         for m in self.missing_measures:
@@ -547,13 +556,16 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
 def _build_from_snapshot(store, t0, timings, *, council, period, comparator, model, committee, meeting_date,
                          sections, formats, data, comparators_file, notebooks_dir, reports_dir, force, warm, timeout,
                          local_figures, targets_file, section_workers) -> PackResult:
+    from .build import editions
     plan = plan_pack(store, council=council, period=period, comparator=comparator, model=model, committee=committee,
-                 meeting_date=meeting_date, sections=sections, comparators_file=comparators_file,
-                 notebooks_dir=notebooks_dir, reports_dir=reports_dir, local_figures=local_figures,
-                 targets_file=targets_file)
+                     meeting_date=meeting_date, sections=sections, comparators_file=comparators_file,
+                     notebooks_dir=notebooks_dir, reports_dir=reports_dir, local_figures=local_figures,
+                     targets_file=targets_file)
     name, code, period, dest = plan.name, plan.code, plan.period, plan.dest
     from .render import pdf_engine_version
-    fp = pack_fingerprint(store, plan, formats, comparators_file)
+    base_fp = pack_fingerprint(store, plan, formats, comparators_file)
+    previous = editions.find_previous(dest.parent, base_fp) if plan.official else None
+    fp = editions.with_previous(base_fp, previous)
     if not force and is_up_to_date(dest, fp, formats):
         return PackResult(name, code, period, dest, skipped=True, is_demo=store.is_demo,
                           files={k: f"pack.{k}" for k in formats})
@@ -561,12 +573,15 @@ def _build_from_snapshot(store, t0, timings, *, council, period, comparator, mod
     warnings: list[str] = list(store.warnings)
     try:
         (tmp / "notebooks").mkdir()
+        members_parameters = {**plan.parameters, "previous_pack": str(previous or "")}
         executed = _execute_sections(plan.notebooks, tmp / "notebooks", plan.parameters, plan.local_parameters,
                                      warm=warm, timeout=timeout, workers=section_workers,
-                                     label=f"{name} ({code}) {period}")
+                                     label=f"{name} ({code}) {period}", members_parameters=members_parameters)
         rendered = _render_sections(plan.notebooks, executed, timings, warnings)
         files = _write_outputs(store, plan, rendered, tmp, formats, comparator, committee, meeting_date,
                                local_figures, timings)
+        if plan.official:
+            files.update(_write_record(store, plan, tmp, timings, previous, comparator))
         timings["total"] = round(time.perf_counter() - t0, 3)
         versions = package_versions()
         if "pdf" in formats:
@@ -574,13 +589,17 @@ def _build_from_snapshot(store, t0, timings, *, council, period, comparator, mod
         manifest = {
             "council": name, "area_code": code, "slug": dest.parent.name, "period": period,
             "parameters": {**plan.local_parameters, "data": data}, "official_data": plan.official,
-            "sections": [s.id for s in rendered], "formats": list(formats),
-            "fingerprint": fp, "store_key": store.key, "store_snapshot": str(store.snapshot),
+            "sections": [s.id for s in rendered if s.id != editions.MEMBERS],
+            "editions": ["full"] + (["members"] if {"members_html", "members_pdf"} & set(files) else []),
+            "formats": list(formats),
+            "fingerprint": fp, "base_fingerprint": base_fp,
+            "compared_with": _compared_with(previous),
+            "store_key": store.key, "store_snapshot": str(store.snapshot),
             "is_demo": bool(store.is_demo), "built": timings.pop("_built"),
             "host": os.uname().nodename if hasattr(os, "uname") else "",
             "inputs": _inputs_records(store), "versions": versions, "timings": timings,
             "warnings": warnings,
-            "files": {f: file_sha256(tmp / f) for f in [*files.values(),
+            "files": {f: file_sha256(tmp / f) for f in [*_file_names(files),
                                                      *[f"notebooks/{p.name}" for p in plan.notebooks.values()]]},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
@@ -590,6 +609,41 @@ def _build_from_snapshot(store, t0, timings, *, council, period, comparator, mod
         raise
     return PackResult(name, code, period, dest, files=files, timings=timings, warnings=warnings,
                       is_demo=store.is_demo, missing_measures=list(store.missing_measures))
+
+
+def _compared_with(previous) -> dict | None:
+    """Which pack this one says what changed since: its council, period and build time."""
+    from .stats.record import read_record
+    record = read_record(previous) if previous else None
+    if not record:
+        return None
+    periods = sorted({r.get("period") for r in record.get("indicators", {}).values() if r.get("period")})
+    return {"built": record.get("built", ""), "council": record.get("council", {}).get("name", ""),
+            "latest_period": periods[-1] if periods else None}
+
+
+def _file_names(files: dict) -> list[str]:
+    """Every file a pack holds, from the {kind: name or [names]} of the outputs."""
+    out = []
+    for name in files.values():
+        out += list(name) if isinstance(name, (list, tuple)) else [name]
+    return out
+
+
+def _write_record(store, plan: Plan, tmp: Path, timings: dict, previous, comparator) -> dict:
+    """The pack's figures record, and the one it compared with."""
+    from .build import editions
+    from .members import Members
+    from .report import check_parameters
+    p = plan.parameters
+    params = check_parameters(p["council"], p["period"], comparator, p.get("committee") or "",
+                              p.get("meeting_date") or "", str(store.snapshot), p.get("comparators_file") or "",
+                              p.get("neighbours") or "")
+    out = {"record": editions.write_record(Members(params), tmp, timings["_built"])}
+    kept = editions.keep_previous(previous, tmp)
+    if kept:
+        out["previous_record"] = kept
+    return out
 
 
 def _render_sections(notebooks: dict, executed: dict, timings: dict, warnings: list) -> list:
@@ -608,40 +662,58 @@ def _render_sections(notebooks: dict, executed: dict, timings: dict, warnings: l
 
 def _write_outputs(store, plan: Plan, rendered, tmp: Path, formats, comparator, committee, meeting_date,
                    local_figures, timings) -> dict:
-    """Assemble the pack's HTML and print its PDF into ``tmp``; {kind: file name}."""
-    from .render import local_pack_context, pack_context, render_pack_html, write_pdf
+    """Assemble the full edition's HTML (and the members' edition's, when its
+    notebook ran) and print their PDFs into ``tmp``; {kind: file name}."""
+    from .render import local_pack_context, pack_context, render_pack_html
     t = time.perf_counter()
     built = _dt.datetime.now().replace(microsecond=0)
     timings["_built"] = built.isoformat()
     version = package_versions().get("scrutiny-packs") or ""
+    sections = [s for s in rendered if s.id != "members"]
+    members = next((s for s in rendered if s.id == "members"), None)
     if plan.official:
         from .data.groups import member_codes, resolve_group
         group = resolve_group(store, plan.code, comparator, plan.parameters.get("comparators_file") or "",
                               model=plan.model or None)
-        context = pack_context(store, area_code=plan.code, period=plan.period, sections=rendered,
+        context = pack_context(store, area_code=plan.code, period=plan.period, sections=sections,
                                comparator=comparator, committee=committee, meeting_date=meeting_date, built=built,
                                version=version, model=group.model,
                                comparator_codes=member_codes(store, plan.code, group))
     else:
-        context = local_pack_context(plan.name, sections=rendered, committee=committee, meeting_date=meeting_date,
+        context = local_pack_context(plan.name, sections=sections, committee=committee, meeting_date=meeting_date,
                                      built=built, version=version, is_demo=local_figures == "demo",
                                      comparator=comparator)
-    html = render_pack_html(context)
+    documents = {"pack": render_pack_html(context)}
+    if members is not None:
+        from .members import inspection_facts
+        from .render import render_members_html
+        documents["members"] = render_members_html(
+            {**context, "inspection": inspection_facts(store, plan.code) if plan.official else {}}, members)
     timings["assemble"] = round(time.perf_counter() - t, 3)
+    return _print(documents, tmp, formats, timings)
+
+
+def _print(documents: dict[str, str], tmp: Path, formats, timings) -> dict:
+    """Write each document's HTML and PDF: {"html": "pack.html", "pdf":
+    "pack.pdf", "members_html": "members.html", "members_pdf": ...}."""
+    from .render import write_pdf
     files = {}
-    if "html" in formats:
-        (tmp / "pack.html").write_text(html, encoding="utf-8")
-        files["html"] = "pack.html"
-    if "pdf" in formats:
-        t = time.perf_counter()
-        files["_printed_with"] = write_pdf(html, tmp / "pack.pdf")
-        files["pdf"] = "pack.pdf"
-        timings["pdf"] = round(time.perf_counter() - t, 3)
+    for name, html in documents.items():
+        prefix = "" if name == "pack" else f"{name}_"
+        if "html" in formats:
+            (tmp / f"{name}.html").write_text(html, encoding="utf-8")
+            files[f"{prefix}html"] = f"{name}.html"
+        if "pdf" in formats:
+            t = time.perf_counter()
+            files["_printed_with"] = write_pdf(html, tmp / f"{name}.pdf")
+            files[f"{prefix}pdf"] = f"{name}.pdf"
+            timings[f"{prefix}pdf"] = round(time.perf_counter() - t, 3)
     return files
 
 
 def _execute_sections(notebooks: dict[str, Path], out_dir: Path, parameters: dict, local_parameters: dict, *,
-                      warm: bool, timeout: int, workers: int | None, label: str) -> dict:
+                      warm: bool, timeout: int, workers: int | None, label: str,
+                      members_parameters: dict | None = None) -> dict:
     """Execute every section notebook; {section: (executed notebook, seconds)}.
 
     With warm kernels and more than one worker, sections run at the same time
@@ -663,7 +735,8 @@ def _execute_sections(notebooks: dict[str, Path], out_dir: Path, parameters: dic
         try:
             # the local notebook compares no statistical neighbours: it takes no model
             own = {k: v for k, v in local_parameters.items() if k != "neighbours"}
-            nb = execute_section(nb_path, out_dir / nb_path.name, own if sid == "local" else parameters,
+            given = own if sid == "local" else (members_parameters or parameters) if sid == "members" else parameters
+            nb = execute_section(nb_path, out_dir / nb_path.name, given,
                                  warm=warm, timeout=timeout, slot=slot)
         except Exception as exc:
             raise PackBuildError(f"{label}: section notebook {nb_path.name} failed: {_short_error(exc)}") from exc

@@ -238,6 +238,21 @@ def render_pack_html(context: dict) -> str:
     return unlink_dangling_anchors(_jinja().get_template("pack.html.j2").render(**ctx))
 
 
+def render_members_html(context: dict, members: RenderedSection) -> str:
+    """The members' edition as one HTML string: the cover from ``context``
+    (as :func:`pack_context` builds it, with ``inspection``, ``section_links``
+    and ``full_edition``) and the members' notebook's rendered body."""
+    from markupsafe import Markup
+    ctx = dict(context)
+    ctx["body"] = Markup(members.body)
+    ctx["css"] = Markup(pack_css().replace("</", "<\\/"))
+    ctx.setdefault("section_links", [{"anchor": h["id"], "title": h["text"]} for h in members.headings
+                                     if h["id"].startswith("members-") and h["id"].endswith("-title")])
+    ctx.setdefault("inspection", {})
+    ctx.setdefault("full_edition", "pack.html")
+    return unlink_dangling_anchors(_jinja().get_template("members.html.j2").render(**ctx))
+
+
 _ID_ATTR = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""", re.I)
 _NAME_ATTR = re.compile(r"""<a\b[^>]*\bname\s*=\s*["']([^"']+)["']""", re.I)
 _LOCAL_LINK = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']#([^"']*)["'][^>]*>(.*?)</a\s*>""", re.I | re.S)
@@ -492,15 +507,13 @@ def _url_fetcher():
 
 
 _CHART_TABLE = re.compile(r"<details><summary>Data behind this chart</summary>.*?</details>", re.S)
-_PRINT_NOTE = ('<p class="print-note">The figures behind this chart are in its data table in the HTML '
-               'version of this pack.</p>')
 
 
 def print_ready(html: str) -> str:
-    """The pack's HTML as the PDF prints it: each chart's data table (shown
-    collapsed in the HTML) becomes a one-line pointer to the HTML version,
-    which also spares the PDF renderer parsing them."""
-    return _CHART_TABLE.sub(_PRINT_NOTE, html)
+    """The pack's HTML as the PDF prints it: without each chart's data table
+    (shown collapsed in the HTML; the cover says where to find them), which
+    also spares the PDF renderer parsing them."""
+    return _CHART_TABLE.sub("", html)
 
 
 #: How packs are printed: "auto" (Chromium when installed, else WeasyPrint),

@@ -276,7 +276,7 @@ def trend_words(direction, judgement=None) -> str:
     return trend_label(direction, judgement)
 
 
-_RAG_COLOURS = {"green": "#1b7837", "amber": "#e08214", "red": "#b2182b"}
+_RAG_COLOURS = {"green": "#1B7837", "amber": "#8C6D1F", "red": "#B2182B"}  # as chart_style.yml's status colours
 
 
 def rag_words(rag, *, context: bool = False, comparable: bool = True) -> str:
@@ -955,7 +955,8 @@ class Summary(_Context):
             for r in s.itertuples():
                 label = f"{ind.label} (joint return)" if c.joint_with else ind.label
                 rows.append({"indicator_id": iid, "label": label, "period": int(r.period),
-                             "council": r.council, "neighbour_mean": r.neighbour_mean, "england": r.england})
+                             "council": r.council, "neighbour_mean": r.neighbour_mean, "england": r.england,
+                             "status": words.status_of(c)})
         head = '<section class="at-a-glance"><h2 id="summary-at-a-glance">At a glance</h2>'
         if not rows:
             return Html(head + "<p>No headline figures in the data.</p></section>")
@@ -969,8 +970,10 @@ class Summary(_Context):
     def indicator_table(self) -> Html:
         """Every indicator: value, comparator average, England, rank, band,
         trend and rating, each in words, with its period."""
+        from .data.groups import region_name
+        region = region_name(self.store, self.code) or "the region"
         cols = ["Measure", "Period", self.name, f"{self.neighbour_word}", "England",
-                f"Rank among {self.comparator_label}", "Quarter of councils in England", "Trend", "Rating"]
+                f"Rank among {self.comparator_label}", f"Rank in {region}", "Rank in England", "Trend", "Rating"]
         head = "".join(f'<th scope="col">{_e(c)}</th>' for c in cols)
         bodies = []
         joint_notes: set[str] = set()
@@ -998,16 +1001,17 @@ class Summary(_Context):
                          f'<td class="num">{_e(_table_value(ind, c.neighbour_mean))}</td>',
                          f'<td class="num">{_e(_table_value(ind, c.england))}</td>',
                          f"<td>{_e(_rank_cell(c))}</td>",
-                         f"<td>{_e(band_words(c.band, context=c.is_context, comparable=c.comparable))}</td>",
+                         f"<td>{_e(_rank_cell(c, 'region'))}</td>",
+                         f"<td>{_e(_england_cell(c))}</td>",
                          f"<td>{_e(words.trend_cell(c))}</td>",
                          f"<td>{_rag_html(c.rag, context=c.is_context, comparable=c.comparable)}</td>"]
                 rows.append("<tr>" + "".join(cells) + "</tr>")
             bodies.append("<tbody>" + "".join(rows) + "</tbody>")
-        note = ("<p class=\"note\">Rank: 1st is best; joint where councils have the same figure. Context "
-                "measures (neither higher nor lower is better) are not ranked, placed in a quarter or rated, and "
-                "nor are figures with too few children to compare. Quarter: where the council sits among all "
-                "English councils. Trend: the direction over the latest three (or five) years, called rising "
-                "or falling only when the change is beyond chance. Rating: green is better than similar "
+        note = ("<p class=\"note\">Rank: 1st is best; joint where councils have the same figure; in England, "
+                "with the quarter of councils it falls in. Context measures (neither higher nor lower is better) "
+                "are not ranked or rated, and nor are figures with too few children to compare. Trend: the "
+                "direction over the latest three (or five) years, called rising or falling only when the change "
+                "is beyond chance. Rating: green is better than similar "
                 "councils beyond chance, amber is similar, red is worse beyond chance (or a target "
                 "missed).</p>")
         note += "".join(f'<p class="note">{_e(n)}</p>' for n in sorted(joint_notes))
@@ -1021,10 +1025,23 @@ class Summary(_Context):
                                "summary-questions")
 
 
-def _rank_cell(c) -> str:
+def _rank_cell(c, where: str = "group") -> str:
     if c.has_value and not c.comparable:
         return "too few to compare"
+    if where == "region":
+        return format_rank(c.region_rank, c.region_rank_n, context=c.is_context, tied=c.region_rank_tied, short=True)
     return format_rank(c.rank, c.rank_n, context=c.is_context, tied=c.rank_tied, short=True)
+
+
+def _england_cell(c) -> str:
+    """'89th of 148, second-worst quarter'; why not, for a figure not ranked."""
+    if c.has_value and not c.comparable:
+        return "too few to compare"
+    if c.is_context:
+        return "not ranked (context)"
+    rank = format_rank(c.position, c.position_n, context=False, tied=c.position_tied, short=True)
+    quarter = band_quarter(c.band) if c.band else ""
+    return f"{rank}, {quarter}" if quarter and rank != "not ranked" else rank
 
 
 # --------------------------------------------------------------------------- entry points

@@ -6,12 +6,15 @@
 //   console errors, page errors, dialogs (an alert() would mean a script ran),
 //   requests that were not file:// or data: (blocked), images that did not load,
 //   in-page links (href="#x") without a target or that do not scroll to it,
-//   <script> elements in the pack itself, and axe-core's accessibility violations.
+//   <script> elements in the pack itself, axe-core's accessibility violations, and
+//   the layout: whether anything is wider than the window (outside a box that
+//   scrolls on its own) and how small chart labels are drawn.
 //
 // Screenshots go to --out (test artefacts). Usage:
 //   node tests/browser/check_pack.mjs --html reports/x/2025/pack.html --out test-artifacts/browser/x
 // Options: --chromium PATH (default $CHROMIUM or /usr/bin/chromium), --width 1280, --height 900,
-//          --max-clicks N (links clicked for real; the rest are checked for a target only).
+//          --max-clicks N (links clicked for real; the rest are checked for a target only),
+//          --layout-only (load, measure the layout and take screenshots; no links, no axe).
 // Exit code 0 whenever the checks ran (the JSON says what failed); 2 when they could not run.
 
 import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
@@ -47,6 +50,39 @@ const chromiumPath = String(opts.chromium || process.env.CHROMIUM || "/usr/bin/c
 const width = Number(opts.width || 1280);
 const height = Number(opts.height || 900);
 const maxClicks = Number(opts["max-clicks"] || 400);
+const layoutOnly = Boolean(opts["layout-only"]);
+
+// In the page: elements wider than the window (unless a box that scrolls on its
+// own holds them), the page's own horizontal overflow, and the smallest scale a
+// chart is drawn at (its labels' size is their drawn size times that scale).
+function measureLayout() {
+  const vw = document.documentElement.clientWidth;
+  const scrolls = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === "auto" || o === "scroll" || o === "hidden") return p.getBoundingClientRect().right <= vw + 1;
+    }
+    return false;
+  };
+  const wide = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= 0) continue;   // nothing, or parked left (skip links)
+    if ((r.right > vw + 1 || r.left < -1) && !scrolls(el)) {
+      if (!wide.some((w) => w.el.contains(el))) wide.push({ el, tag: el.tagName.toLowerCase(),
+        cls: String(el.className || "").slice(0, 60), right: Math.round(r.right), width: Math.round(r.width) });
+    }
+  }
+  // a chart is drawn for its width in centimetres (its style says so): the
+  // scale is the width it is shown at over that width
+  const charts = Array.from(document.querySelectorAll("figure.chart img")).map((img) => {
+    const cm = parseFloat((img.style.width || "").replace("cm", ""));
+    return cm ? img.getBoundingClientRect().width / (cm * 96 / 2.54) : 1;
+  });
+  return { viewport: vw, page_width: document.documentElement.scrollWidth,
+    wide: wide.slice(0, 20).map(({ el, ...rest }) => rest), wide_count: wide.length,
+    chart_scale_min: charts.length ? Math.min(...charts) : null, charts: charts.length };
+}
 
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -117,8 +153,14 @@ async function main() {
       return { count: all.length, broken, no_alt: noAlt, schemes, inline_svgs: svgs };
     });
 
+    result.layout = await page.evaluate(measureLayout);
     await page.screenshot({ path: join(outDir, "cover.png") });
     result.screenshots.push(join(outDir, "cover.png"));
+    if (layoutOnly) {
+      await page.screenshot({ path: join(outDir, "full-page.png"), fullPage: true, timeout: 90000 });
+      result.screenshots.push(join(outDir, "full-page.png"));
+      return result;
+    }
 
     mark("images");
     // in-page links: each href="#x" has an element with id x (or <a name=x>)

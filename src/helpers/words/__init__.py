@@ -65,13 +65,13 @@ Key messages
 
 from __future__ import annotations
 
-from .findings import finding_directions, key_messages, score_finding
-from .questions import questions
+from .findings import finding_directions, key_messages, score_finding, status_of
+from .questions import question_items, questions
 from .sentences import (band_sentence, change_sentence, describe, headline, rank_sentence, small_sentence,
                         status_sentence, trend_cell, trend_sentence, unusual_sentence, value_text)
 from .titles import bars_title, funnel_title, strip_title, trend_title
 
 __all__ = ["describe", "headline", "status_sentence", "rank_sentence", "band_sentence", "trend_sentence",
            "change_sentence", "small_sentence", "trend_cell", "unusual_sentence", "value_text", "key_messages",
-           "score_finding", "finding_directions", "questions", "bars_title", "trend_title", "funnel_title",
+           "score_finding", "finding_directions", "status_of", "questions", "question_items", "bars_title", "trend_title", "funnel_title",
            "strip_title"]

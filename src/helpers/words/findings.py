@@ -9,10 +9,21 @@ from ..stats.results import Comparison, isnan
 from ..vocab import band_quarter
 from .sentences import first_sentence, trend_clause
 
-__all__ = ["score_finding", "is_finding", "finding_directions", "key_messages", "NOTHING_STANDS_OUT", "trend_used"]
+__all__ = ["status_of", "score_finding", "is_finding", "finding_directions", "key_messages", "NOTHING_STANDS_OUT", "trend_used"]
 
 NOTHING_STANDS_OUT = ("No figure stands out: each is similar to its comparators and England, with no clear trend "
                       "and no change beyond chance since last year.")
+
+
+def status_of(c: Comparison) -> str:
+    """A figure's standing in one code, for colours and their words: better,
+    similar or worse (from its rating), context (no polarity, or no figure),
+    not_compared (too few to compare)."""
+    if c.has_value and not c.comparable:
+        return "not_compared"
+    if c.is_context or not c.has_value:
+        return "context"
+    return {"green": "better", "amber": "similar", "red": "worse"}.get(c.rag, "context")
 
 
 def trend_used(c: Comparison):

@@ -12,7 +12,7 @@ from ..vocab import join_words
 from .findings import finding_directions, score_finding
 from .sentences import subject_of
 
-__all__ = ["questions", "DIRECTION_ORDER"]
+__all__ = ["questions", "question_items", "DIRECTION_ORDER"]
 
 DIRECTION_ORDER = ("worse", "worsening", "high", "low", "unusual", "rising", "falling", "suppressed")
 
@@ -32,7 +32,7 @@ def _unusual_question(unusual: list, templates: dict[str, str]) -> tuple | None:
     one = len(subjects) == 1
     q = templates["unusual"].format(subjects=join_words(subjects), verb="is" if one else "are",
                                     pronoun="it" if one else "they")
-    return (unusual[0][0], DIRECTION_ORDER.index("unusual"), unusual[0][1], q)
+    return (unusual[0][0], DIRECTION_ORDER.index("unusual"), unusual[0][1], q, [u[1] for u in unusual])
 
 
 def questions(comparisons: Comparison | Iterable[Comparison], *, generic: bool = True, limit: int | None = None,
@@ -43,7 +43,19 @@ def questions(comparisons: Comparison | Iterable[Comparison], *, generic: bool =
     the general templates when ``generic``. Suppressed figures always prompt
     a request for the local figure; figures too small to compare prompt
     none; a trend the latest year reversed is never asked about. Ordered by
-    score, no duplicates."""
+    score, no duplicates.
+
+    >>> questions(section.comparisons(), limit=3)          # doctest: +SKIP
+    ["Which teams carry the vacancies, and how are their children's cases covered?"]
+    """
+    return [q for q, _ in question_items(comparisons, generic=generic, limit=limit, min_score=min_score,
+                                         catalogue=catalogue)]
+
+
+def question_items(comparisons: Comparison | Iterable[Comparison], *, generic: bool = True,
+                   limit: int | None = None, min_score: int = 2,
+                   catalogue: Catalogue | None = None) -> list[tuple[str, list[str]]]:
+    """The questions of :func:`questions`, each with the indicator ids it rests on."""
     if isinstance(comparisons, Comparison):
         comparisons = [comparisons]
     templates = _templates(catalogue)
@@ -62,13 +74,14 @@ def questions(comparisons: Comparison | Iterable[Comparison], *, generic: bool =
             if q is None and generic and d in templates:
                 q = templates[d].format(subject=subject_of(c))
             if q:
-                items.append((-score, DIRECTION_ORDER.index(d), c.indicator_id, q))
+                items.append((-score, DIRECTION_ORDER.index(d), c.indicator_id, q, [c.indicator_id]))
     shared = _unusual_question(unusual, templates) if generic else None
     if shared:
         items.append(shared)
     items.sort(key=lambda t: t[:3])
-    out: list[str] = []
-    for *_, q in items:
-        if q not in out:
-            out.append(q)
-    return out[:limit] if limit else out
+    out: dict[str, list[str]] = {}
+    for *_, q, ids in items:
+        out.setdefault(q, [])
+        out[q] += [i for i in ids if i not in out[q]]
+    pairs = list(out.items())
+    return pairs[:limit] if limit else pairs
