@@ -357,7 +357,7 @@ def test_statement_for_a_welsh_council(demo_store):
     st = local.council_without_official_data("Monmouthshire", store=demo_store)
     assert not st.in_official_data
     text = st.text
-    for phrase in ("statistical neighbours", "England", "official indicators"):
+    for phrase in ("statistical neighbours", "England", "official measures"):
         assert phrase in text
     assert "<h2" in st._repr_html_()
     inside = local.council_without_official_data("Northmoor", store=demo_store)
@@ -468,3 +468,51 @@ def test_notebook_runs_for_a_council_without_official_data(tmp_path, demo_dir):
     assert "What this pack can and cannot compare" in out and "DfE statistical neighbours" in out
     assert "Bro Derwen" in out and "Cwm Gwyn" in out
     assert "Afon Uchaf and its comparator group" in out
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebooks")
+def test_a_welsh_councils_pack_says_only_what_is_true_for_it(tmp_path, demo_dir, real_dir):
+    # Monmouthshire, built from its own figures (the demo's, relabelled) with the
+    # real English releases loaded: every sentence of the cover and the notes true
+    import collections
+    import html as _html
+    import re
+
+    from helpers.pack import build_pack
+    figures = tmp_path / "mon.csv"
+    figures.write_text((demo_dir / "afon_uchaf_local_figures.csv").read_text(encoding="utf-8")
+                       .replace("# council: Afon Uchaf", "# council: Monmouthshire"), encoding="utf-8")
+    groups = tmp_path / "peers.yml"
+    groups.write_text((demo_dir / "afon_uchaf_comparators.yml").read_text(encoding="utf-8")
+                      .replace("Afon Uchaf", "Monmouthshire"), encoding="utf-8")
+    for peer in ("bro_derwen", "cwm_gwyn"):
+        (tmp_path / f"{peer}_local_figures.csv").write_bytes((demo_dir / f"{peer}_local_figures.csv").read_bytes())
+    res = build_pack(council="Monmouthshire", data=str(real_dir), local_figures=str(figures),
+                     comparators_file=str(groups), comparator="afon_uchaf_peers", formats=("html",),
+                     reports_dir=tmp_path / "reports")
+    markup = res.html.read_text(encoding="utf-8")
+    text = " ".join(_html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", " ", markup,
+                                                                  flags=re.S))).split())
+    cover = text.split("Contents")[0]
+    assert "Department for Education" not in cover and "its region and England" not in cover
+    assert "Welsh rural peers" in cover and "data store" not in cover
+    for leak in ("data/indicators.yml", "targets_file", "parameter", "mon.csv", "peers.yml", str(tmp_path)):
+        assert leak not in text, leak
+    paragraphs = [p for p in re.findall(r"<p[^>]*>(.*?)</p>", markup, re.S)
+                  if len(p) > 80 and not p.startswith("Source:")]
+    assert [p for p, n in collections.Counter(paragraphs).items() if n > 1] == []
+    assert "traced from the indicator's id" not in text  # no official sources to trace
+
+
+def test_a_welsh_council_without_figures_is_told_how_to_build_its_pack(real_dir):
+    from helpers.cli import main
+    import contextlib
+    import io
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["build", "--council", "Monmouthshire", "--data", str(real_dir), "--format", "html"])
+    message = err.getvalue()
+    assert code == 2 and "Monmouthshire is a Welsh council" in message
+    assert "scrutiny template local monmouthshire.csv" in message and "--local-figures" in message
+    assert "Nottinghamshire" not in message and "Traceback" not in message

@@ -32,13 +32,38 @@ from .errors import DataFileError, UnknownCouncilError
 __all__ = [
     "Reorganisation", "JointReturn", "REORGANISATIONS", "JOINT_RETURNS",
     "successors", "predecessors", "joint_return_for", "reorganisation_note",
-    "sniff_utla_lookup", "load_utla_lookup", "normalise_name", "resolve_council",
+    "sniff_utla_lookup", "load_utla_lookup", "normalise_name", "resolve_council", "WELSH_COUNCILS", "welsh_council",
 ]
 
 
 # --------------------------------------------------------------------------
 # Reorganisations and joint returns
 # --------------------------------------------------------------------------
+
+#: Wales's 22 principal councils (English and Welsh names): their children's
+#: services report to the Welsh Government, not to the DfE releases read here.
+WELSH_COUNCILS = {
+    "blaenau gwent": "Blaenau Gwent", "bridgend": "Bridgend", "pen-y-bont ar ogwr": "Bridgend",
+    "caerphilly": "Caerphilly", "caerffili": "Caerphilly", "cardiff": "Cardiff", "caerdydd": "Cardiff",
+    "carmarthenshire": "Carmarthenshire", "sir gaerfyrddin": "Carmarthenshire", "ceredigion": "Ceredigion",
+    "conwy": "Conwy", "denbighshire": "Denbighshire", "sir ddinbych": "Denbighshire", "flintshire": "Flintshire",
+    "sir y fflint": "Flintshire", "gwynedd": "Gwynedd", "isle of anglesey": "Isle of Anglesey",
+    "anglesey": "Isle of Anglesey", "ynys mon": "Isle of Anglesey", "ynys môn": "Isle of Anglesey",
+    "merthyr tydfil": "Merthyr Tydfil", "merthyr tudful": "Merthyr Tydfil", "monmouthshire": "Monmouthshire",
+    "sir fynwy": "Monmouthshire", "neath port talbot": "Neath Port Talbot", "castell-nedd port talbot":
+    "Neath Port Talbot", "newport": "Newport", "casnewydd": "Newport", "pembrokeshire": "Pembrokeshire",
+    "sir benfro": "Pembrokeshire", "powys": "Powys", "rhondda cynon taf": "Rhondda Cynon Taf",
+    "swansea": "Swansea", "abertawe": "Swansea", "torfaen": "Torfaen", "tor-faen": "Torfaen",
+    "vale of glamorgan": "Vale of Glamorgan", "bro morgannwg": "Vale of Glamorgan", "wrexham": "Wrexham",
+    "wrecsam": "Wrexham"}
+
+
+def welsh_council(name: str) -> str | None:
+    """The Welsh council a name means (English or Welsh name, any case), or None."""
+    key = " ".join(str(name).replace("&", "and").lower().split())
+    key = key.removesuffix(" county borough council").removesuffix(" county council").removesuffix(" council")
+    return WELSH_COUNCILS.get(key)
+
 
 @dataclass(frozen=True)
 class Reorganisation:

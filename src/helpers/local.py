@@ -565,13 +565,8 @@ def council_without_official_data(council: str, *, data: str = "official", store
         try:
             from .store import open_store
             store = open_store(data)
-        except ScrutinyError as exc:
-            store = None
-            load_problem = str(exc)
-        else:
-            load_problem = ""
-    else:
-        load_problem = ""
+        except ScrutinyError:
+            store = None   # the pack says no official figures could be read
     code = None
     if store is not None:
         try:
@@ -586,17 +581,18 @@ def council_without_official_data(council: str, *, data: str = "official", store
                                      f"(DfE LA number {code}); the other sections compare it with its statistical "
                                      f"neighbours, region and England.")
     st = OfficialDataStatement(council, False)
-    why = (f"{council} is not in the official releases loaded ({'demo data' if getattr(store, 'is_demo', False) else data}). "
-           if store is not None else f"No official data could be loaded ({load_problem}). ")
+    why = (f"{council} is not in the official English releases{' (demo data)' if getattr(store, 'is_demo', False) else ''}. "
+           if store is not None else "No official figures could be read for this pack. ")
     st.reason = why + ("The DfE publications cover councils in England only; a council in Wales, Scotland or "
                        "Northern Ireland reports to its own government's statistics, which this tool does not "
                        "read. So this pack is built from the council's own figures alone.")
     st.not_available = [
         "DfE statistical neighbours (the model covers English councils only)",
         "the regional and England benchmarks",
-        "the official indicators in data/indicators.yml (workforce census, children in need, child protection, "
-        "children looked after, care leavers, spending) and their trends over the published years",
-        "ranks, quartile bands and funnel limits, which need every English council's figure",
+        "the official measures (workforce census, children in need, child protection, children looked after, "
+        "care leavers, spending) and their trends over the published years",
+        "ranks among English councils and the usual range for councils, which need every English council's "
+        "figure",
         "Ofsted inspection judgements (Care Inspectorate Wales and others are not read)",
     ]
     st.available = [f"{council}'s own monthly figures, with 12-month averages and year-on-year seasonality",
@@ -881,8 +877,7 @@ class LocalSection:
 
     def _caption(self, extra: str = "") -> str:
         first, last = self.frame["month"].min(), self.latest
-        names = ", ".join(p.name for p in self.paths)
-        text = f"Source: {self.name}'s own performance data ({names}), {first:%B %Y} to {last:%B %Y}."
+        text = f"Source: {self.name}'s own performance data, {first:%B %Y} to {last:%B %Y}."
         if self.is_demo:
             text += " Demo data: invented figures for a fictional council."
         return text + (" " + extra if extra else "")
@@ -915,8 +910,6 @@ class LocalSection:
         parts.append("<p>Monthly figures go up and down. The 12-month average smooths out the month-to-month "
                      "noise and the seasons; comparing a month with the same month a year earlier shows "
                      "seasonal patterns, such as the rise in referrals from schools before the summer holidays.</p>")
-        if not self.statement.in_official_data:
-            parts.append(f'<p class="note">{_e(self.statement.reason)}</p>')
         for w in self.frame.attrs.get("warnings", []):
             parts.append(f'<p class="note">Data check: {_e(w)}</p>')
         return Html(f'<section class="introduction" id="local-introduction">{"".join(parts)}</section>')
@@ -1118,8 +1111,8 @@ class LocalSection:
         Html = _Html()
         head = '<section class="local-block"><h2 id="local-targets">Performance against targets</h2>'
         if not self.target_set:
-            return Html(head + "<p>No targets file was given, so performance is not judged against targets. "
-                               "Give one with the targets_file parameter (docs/local-figures.md).</p></section>")
+            return Html(head + "<p>No targets were set for this pack, so performance is not judged against "
+                               "targets.</p></section>")
         t = self.targets_table()
         words = {"met": "Met", "not met": "Not met", "no target": "No target", "no figure": "No figure"}
         rows, classes = [], []

@@ -682,7 +682,7 @@ def _write_outputs(store, plan: Plan, rendered, tmp: Path, formats, comparator, 
     else:
         context = local_pack_context(plan.name, sections=sections, committee=committee, meeting_date=meeting_date,
                                      built=built, version=version, is_demo=local_figures == "demo",
-                                     comparator=comparator)
+                                     comparator=comparator, comparator_label=_group_label(plan, comparator))
     documents = {"pack": render_pack_html(context)}
     if members is not None:
         from .members import inspection_facts
@@ -691,6 +691,17 @@ def _write_outputs(store, plan: Plan, rendered, tmp: Path, formats, comparator, 
             {**context, "inspection": inspection_facts(store, plan.code) if plan.official else {}}, members)
     timings["assemble"] = round(time.perf_counter() - t, 3)
     return _print(documents, tmp, formats, timings)
+
+
+def _group_label(plan: Plan, comparator: str) -> str:
+    """A comparator group's label from its file ("" for the keywords or no file)."""
+    path = plan.parameters.get("comparators_file")
+    if not path or comparator in COMPARATORS:
+        return ""
+    from .neighbours import load_comparator_groups
+    groups = load_comparator_groups(path)
+    rows = groups[(groups["group"] == comparator) | (groups["label"] == comparator)]
+    return str(rows["label"].iloc[0]) if len(rows) else ""
 
 
 def _print(documents: dict[str, str], tmp: Path, formats, timings) -> dict:

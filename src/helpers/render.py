@@ -308,23 +308,25 @@ def pack_context(store, *, area_code: str, period: int | None, sections: list[Re
 
 def local_pack_context(council_name: str, *, sections: list[RenderedSection], committee: str = "",
                        meeting_date: str = "", built: _dt.datetime | None = None, version: str = "",
-                       is_demo: bool = False, comparator: str = "") -> dict:
+                       is_demo: bool = False, comparator: str = "", comparator_label: str = "") -> dict:
     """The template context for a council outside the official releases: its
-    own figures only, so no official data notes or sources appendix."""
+    own figures only, so no official data notes or sources appendix.
+    ``comparator_label`` is the comparator group's name as its file labels it."""
     built = built or _dt.datetime.now()
     running = " · ".join(x for x in (council_name, committee, _date_text(meeting_date)) if x)
     return {
         "council": {"name": council_name, "code": "", "ons_code": "", "region": "", "region_code": ""},
         "committee": committee, "meeting_date_text": _date_text(meeting_date), "running_title": running,
-        "comparator_text": (f"the comparator group '{comparator}'" if comparator not in
-                            (None, "", "statistical neighbours", "region") else "its own comparator group, if given"),
+        "comparator_text": (f"its comparator group \u201c{comparator_label or comparator}\u201d, on the members' own "
+                            f"figures" if comparator not in (None, "", "statistical neighbours", "region")
+                            else "its own figures over time and its own targets (no comparator group was given)"),
         "data_as_at": ["the council's own monthly figures (see the local performance section)"],
         "is_demo": bool(is_demo), "store_key": "", "built_text": built.strftime("%-d %B %Y %H:%M"),
         "version": version, "sections": sections,
         "notes": {"codes": [], "reorganisations": [], "joint": [], "small": [], "small_threshold": SMALL_NUMBER,
                   "caveats": [{"label": "Official data", "text": f"{council_name} is not in the official English "
                                "releases, so this pack has no statistical neighbours, regional or England "
-                               "benchmarks, ranks or funnel limits; it shows the council's own figures."}]},
+                               "comparisons or ranks; it shows the council's own figures."}]},
         "appendix": [],
     }
 

@@ -6,6 +6,7 @@ build before the first notebook runs."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,28 @@ from ..errors import PackBuildError, ParameterError, ScrutinyError, UnknownCounc
 from ..data.snapshot import clean_leftovers
 from . import install
 from .fingerprint import fingerprint
+
+
+class NoOfficialCouncilError(UnknownCouncilError):
+    """A name that matches no council in the official releases, with how to
+    build a pack of the council's own figures (a Welsh council, say)."""
+
+    def __init__(self, given: str, suggestions=None):
+        from ..geography import welsh_council
+        welsh = welsh_council(given)
+        super().__init__(given, [] if welsh else suggestions)
+        file = re.sub(r"[^a-z0-9]+", "_", (welsh or given).lower()).strip("_") + ".csv"
+        if welsh:
+            lead = (f"{welsh} is a Welsh council: the official releases this tool reads cover councils in England "
+                    f"only.")
+        else:
+            lead = str(self)
+        how = (f"To build a pack of {welsh or given}'s own monthly figures, write a template with 'scrutiny "
+               f"template local {file}', fill it in, check it with 'scrutiny check-local {file}', then run "
+               f"'scrutiny build --council \"{welsh or given}\" --local-figures {file}' (see "
+               f"docs/local-figures.md; add --comparators-file for a group of its own).")
+        self.args = (f"{lead} {how}" if welsh else f"{lead} If it is a council outside the English releases: "
+                     f"{how[0].lower()}{how[1:]}",)
 
 
 @dataclass
@@ -48,10 +71,10 @@ def plan_pack(store, *, council, period, comparator, committee, meeting_date, se
     local_paths: list[Path] = []
     try:
         code, name, period = resolve_request(store, council, period)
-    except UnknownCouncilError:
+    except UnknownCouncilError as exc:
         local_paths = find_local(str(council), local_figures)
         if not local_paths:
-            raise
+            raise NoOfficialCouncilError(str(council), exc.suggestions) from None
         code, name = "", str(council).strip()
         period = _local_period(local_paths, period)
     if code:
