@@ -550,9 +550,12 @@ class Section(_Context):
             parts.append(f'<p class="note">Comparator group: {_e(note)}</p>')
         if later:
             parts.append(f'<p class="note">{_e(later)}</p>')
-        note = self._reorganisation_note()
-        if note:
-            parts.append(f'<p class="note"><strong>Local government changes:</strong> {_e(note)}</p>')
+        if self._reorganisation_note():
+            first = int(self.area.get("first_period") or 0)
+            parts.append(f'<p class="note"><strong>Local government changes:</strong> {_e(self.name)} was created by '
+                         f"a reorganisation, so its own figures start later than England's"
+                         + (f" (from {first})" if first else "") + ". The notes on the data at the end of the "
+                         "pack say what changed.</p>")
         return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
 
     def _not_yet_sentence(self) -> str:
@@ -643,9 +646,7 @@ class Section(_Context):
             return ""
         ind = c.indicator
         if self._reorganisation_note() and int(self.area.get("first_period") or 0) > eng_first:
-            return (f"{_possessive(self.name)} figures start at {ind.period_label(first)}: the council was created "
-                    f"by a reorganisation (see the note at the start of this section), so there is no earlier "
-                    f"series for it.")
+            return ""  # said once, at the start of the section
         return f"{_possessive(self.name)} series for this measure starts at {ind.period_label(first)}."
 
     def _other_notes(self, c) -> list[str]:
