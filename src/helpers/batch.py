@@ -353,6 +353,8 @@ def write_index(reports_dir) -> Path:
             "meeting_date": p.get("meeting_date", ""), "is_demo": doc.get("is_demo", False),
             "html": f"{rel}/pack.html" if (m.parent / "pack.html").exists() else "",
             "pdf": f"{rel}/pack.pdf" if (m.parent / "pack.pdf").exists() else "",
+            "members_html": f"{rel}/members.html" if (m.parent / "members.html").exists() else "",
+            "members_pdf": f"{rel}/members.pdf" if (m.parent / "members.pdf").exists() else "",
             "built": str(doc.get("built", "")).replace("T", " ")})
     entries.sort(key=lambda e: (-int(e["period"] or 0), e["council"]))
     target = reports / "index.html"
