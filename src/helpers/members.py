@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import html
 
-import pandas as pd
-
 from . import words
-from .report import HEADLINE_INDICATORS, Html, Parameters, _Context, _bars, _cell, check_parameters
+from .report import Html, Parameters, _Context, _bars, _cell, at_a_glance_block, check_parameters
 from .stats.record import figures_record, read_record
 from .vocab import RAG_WORDS, possessive
 from .words.attention import attention_items, describe_item
@@ -116,23 +114,7 @@ class Members(_Context):
     def at_a_glance(self) -> Html:
         """The headline measures: the council's latest figure with its rating
         written beside it, and five years against its neighbours and England."""
-        from .charts import at_a_glance
-        rows = []
-        for iid in [i for i in HEADLINE_INDICATORS if i in self.indicators]:
-            c = self.comparison(iid)
-            for r in c.series[c.series["period"] <= c.period].tail(5).itertuples():
-                rows.append({"indicator_id": iid, "label": c.indicator.label, "period": int(r.period),
-                             "council": r.council, "neighbour_mean": r.neighbour_mean, "england": r.england,
-                             "status": words.status_of(c)})
-        head = '<section class="at-a-glance"><h2 id="members-at-a-glance">At a glance</h2>'
-        if not rows:
-            return Html(head + "<p>No headline figures in the data.</p></section>")
-        chart = at_a_glance(pd.DataFrame(rows), council=self.name, catalogue=self.catalogue)
-        try:
-            markup = chart.to_html()
-        finally:
-            chart.close()
-        return Html(head + markup + "</section>")
+        return at_a_glance_block(self, "members-at-a-glance")
 
     # -- a page per section ---------------------------------------------------------
     def sections(self) -> Html:

@@ -947,26 +947,9 @@ class Summary(_Context):
         return Html(f'<section class="key-messages"><h2 id="summary-key-messages">Key messages</h2>{body}</section>')
 
     def at_a_glance(self) -> Html:
-        from .charts import at_a_glance
-        rows = []
-        for iid in [i for i in HEADLINE_INDICATORS if i in self.indicators]:
-            c = self.comparison(iid)
-            ind = c.indicator
-            s = c.series[c.series["period"] <= c.period].tail(5)
-            for r in s.itertuples():
-                label = f"{ind.label} (joint return)" if c.joint_with else ind.label
-                rows.append({"indicator_id": iid, "label": label, "period": int(r.period),
-                             "council": r.council, "neighbour_mean": r.neighbour_mean, "england": r.england,
-                             "status": words.status_of(c)})
-        head = '<section class="at-a-glance"><h2 id="summary-at-a-glance">At a glance</h2>'
-        if not rows:
-            return Html(head + "<p>No headline figures in the data.</p></section>")
-        chart = at_a_glance(pd.DataFrame(rows), council=self.name, catalogue=self.catalogue)
-        try:
-            markup = chart.to_html()
-        finally:
-            chart.close()
-        return Html(head + markup + "</section>")
+        """The headline measures: each figure with its rating in words, and
+        five years against the neighbours and England."""
+        return at_a_glance_block(self, "summary-at-a-glance")
 
     def indicator_table(self) -> Html:
         """Every indicator: value, comparator average, England, rank, band,
@@ -1024,6 +1007,27 @@ class Summary(_Context):
     def questions(self) -> Html:
         return _questions_html(words.questions(self.comparisons(), limit=8, catalogue=self.catalogue),
                                "summary-questions")
+
+
+def at_a_glance_block(ctx: _Context, anchor: str) -> Html:
+    """The at-a-glance page for a council: the headline measures it has."""
+    from .charts import at_a_glance
+    rows = []
+    for iid in [i for i in HEADLINE_INDICATORS if i in ctx.indicators]:
+        c = ctx.comparison(iid)
+        label = f"{c.indicator.label} (joint return)" if c.joint_with else c.indicator.label
+        for r in c.series[c.series["period"] <= c.period].tail(5).itertuples():
+            rows.append({"indicator_id": iid, "label": label, "period": int(r.period), "council": r.council,
+                         "neighbour_mean": r.neighbour_mean, "england": r.england, "status": words.status_of(c)})
+    head = f'<section class="at-a-glance"><h2 id="{_e(anchor)}">At a glance</h2>'
+    if not rows:
+        return Html(head + "<p>No headline figures in the data.</p></section>")
+    chart = at_a_glance(pd.DataFrame(rows), council=ctx.name, catalogue=ctx.catalogue)
+    try:
+        markup = chart.to_html()
+    finally:
+        chart.close()
+    return Html(head + markup + "</section>")
 
 
 def _rank_cell(c, where: str = "group") -> str:
