@@ -420,23 +420,30 @@ def data_notes(store, area_code: str, comparator_codes, region_code: str, indica
             seen.add(note)
             reorganisations.append({"name": str(rows.iloc[0]["area_name"]), "note": note})
     joint = [str(r.note) for r in joint_rows.itertuples() if r.area_code in joint_codes and str(r.note).strip()]
-    small = []
-    mine = shown[(shown["area_code"] == area_code) & (shown["status"] == "ok") & shown["numerator"].notna()]
-    for i in store.catalogue:
-        if i.id not in indicator_ids:
-            continue
-        rows = mine[mine["indicator"] == i.id]
-        if rows.empty:
-            continue
-        latest = rows[rows["period"] == rows["period"].max()].iloc[0]
-        if latest["numerator"] < SMALL_NUMBER:
-            small.append(f"{i.label} ({i.period_label(int(latest['period']))}): {i.format_value(latest['value'])}, "
-                         f"from {latest['numerator']:,.0f}"
-                         + (f" of {latest['denominator']:,.0f}" if latest["denominator"] == latest["denominator"] else ""))
+    small = _too_few(store, area_code, indicator_ids, period)
     caveats = [{"label": i.label, "text": str(i.caveat).strip()} for i in store.catalogue
                if i.id in indicator_ids and i.caveat]
     return {"codes": codes, "reorganisations": reorganisations, "joint": joint, "small": small,
             "small_threshold": SMALL_NUMBER, "caveats": caveats}
+
+
+def _too_few(store, area_code: str, indicator_ids: list[str], period: int | None) -> list[str]:
+    """The council's figures with too few children to compare, as the
+    engine judges them (docs/statistics.md, "Comparable figures"), with the
+    counts they rest on."""
+    from .stats import compare_indicator, period_not_after
+    from .words import small_sentence
+    out = []
+    for ind in store.catalogue:
+        if ind.id not in indicator_ids:
+            continue
+        shown = period_not_after(store, ind.id, period)
+        if shown is None:
+            continue
+        c = compare_indicator(store, area_code, ind.id, shown)
+        if c.has_value and not c.comparable:
+            out.append(f"{ind.label} ({c.period_label}): {ind.format_value(c.value)}. {small_sentence(c)}")
+    return out
 
 
 @lru_cache(maxsize=4)
