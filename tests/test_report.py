@@ -336,3 +336,14 @@ def test_real_packs_for_earlier_periods_show_nothing_later(real_data, period):
         if section == "spending":
             assert not s.indicators and "first published after" in text
         s.key_findings(), s.questions()
+
+
+@pytest.mark.parametrize("council", ["City of London", "Isles of Scilly", "Devon"])
+def test_data_notes_name_exactly_the_figures_the_engine_does_not_compare(real_data, real_store, council):
+    # the notes read the store's rows without the statistics libraries; the
+    # engine judges the same figures too small to compare
+    from helpers.render import data_notes
+    summary = report.open_summary(council=council, data=real_data)
+    engine = {c.indicator.label for c in summary.comparisons() if c.has_value and not c.comparable}
+    notes = data_notes(real_store, summary.code, [], "", real_store.catalogue.ids(), None)["small"]
+    assert {n.split(" (")[0] for n in notes} == engine

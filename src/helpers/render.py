@@ -428,21 +428,33 @@ def data_notes(store, area_code: str, comparator_codes, region_code: str, indica
 
 
 def _too_few(store, area_code: str, indicator_ids: list[str], period: int | None) -> list[str]:
-    """The council's figures with too few children to compare, as the
-    engine judges them (docs/statistics.md, "Comparable figures"), with the
-    counts they rest on."""
-    from .stats import compare_indicator, period_not_after
-    from .words import small_sentence
+    """The council's figures with too few children to compare, by the
+    engine's rule (:func:`helpers.stats.counts.comparability`; read here from
+    the store's rows, without the statistics libraries), with their counts."""
+    from .stats.counts import comparability, counts_published
+    from .words.sentences import too_few_text
+    table = store.indicators
+    la = table[(table["level"] == "la") & table["indicator"].isin(indicator_ids)]
+    joint = [str(c) for c in la["area_code"].unique() if area_code in str(c).split("/")]
     out = []
     for ind in store.catalogue:
-        if ind.id not in indicator_ids:
+        rows = la[la["indicator"] == ind.id]
+        ok = rows[rows["status"] == "ok"]
+        if period is not None:
+            ok = ok[ok["period"] <= period]
+        if ok.empty:
             continue
-        shown = period_not_after(store, ind.id, period)
-        if shown is None:
+        p = int(ok["period"].max())   # the period the pack shows the measure at
+        mine = ok[(ok["period"] == p) & ok["area_code"].isin([area_code, *joint])]
+        if mine.empty:
             continue
-        c = compare_indicator(store, area_code, ind.id, shown)
-        if c.has_value and not c.comparable:
-            out.append(f"{ind.label} ({c.period_label}): {ind.format_value(c.value)}. {small_sentence(c)}")
+        row = mine.sort_values("area_code").iloc[0]   # the council's own row before a joint return
+        same = rows[rows["period"] == p]
+        fine, why = comparability(ind, [row["value"]], [row["numerator"]], [row["denominator"]],
+                                  counts_published(ind, same["numerator"], same["denominator"]))
+        if not fine[0]:
+            out.append(f"{ind.label} ({ind.period_label(p)}): {ind.format_value(row['value'])}. "
+                       f"{too_few_text(ind, why[0], row['numerator'], row['denominator'])}")
     return out
 
 

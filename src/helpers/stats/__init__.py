@@ -155,21 +155,35 @@ Periods
 
 from __future__ import annotations
 
-from .counts import comparability
-from .engine import compare_rows, league
-from .funnel import (FUNNEL_CLASSES, NO_OVERDISPERSION, SCALE, Z95, Z998, Overdispersion, classify_funnel,
-                     difference_level, estimate_overdispersion, funnel_curve, funnel_kind, funnel_limits,
-                     minimum_meaningful_change)
-from .monthly import monthly_profile, rolling_12_month, year_on_year
-from .ranking import bands_by_value, competition_ranks, quartile_cuts, tied
-from .results import Comparison, FunnelResult, Trend, YearChange
-from .trend import trend_test
-from .views import (NoFiguresError, as_store, compare_all, compare_council, compare_indicator, league_table,
-                    period_not_after)
+import importlib
 
-__all__ = ["Comparison", "Trend", "YearChange", "FunnelResult", "Overdispersion", "NoFiguresError",
-           "compare_indicator", "compare_council", "compare_all", "league_table", "league", "compare_rows",
-           "as_store", "period_not_after", "funnel_limits", "funnel_curve", "classify_funnel", "funnel_kind", "estimate_overdispersion",
-           "difference_level", "minimum_meaningful_change", "competition_ranks", "tied", "quartile_cuts",
-           "bands_by_value", "comparability", "trend_test", "year_on_year", "rolling_12_month", "monthly_profile",
-           "FUNNEL_CLASSES", "NO_OVERDISPERSION", "SCALE", "Z95", "Z998"]
+#: Where each public name lives: importing helpers.stats stays light (no
+#: scipy) until a statistic is used, so assembling a pack stays quick.
+_WHERE = {
+    "comparability": "counts", "counts_published": "counts",
+    "compare_rows": "engine", "league": "engine",
+    "FUNNEL_CLASSES": "funnel", "NO_OVERDISPERSION": "funnel", "SCALE": "funnel", "Z95": "funnel", "Z998": "funnel",
+    "Overdispersion": "funnel", "classify_funnel": "funnel", "difference_level": "funnel",
+    "estimate_overdispersion": "funnel", "funnel_curve": "funnel", "funnel_kind": "funnel",
+    "funnel_limits": "funnel", "minimum_meaningful_change": "funnel",
+    "monthly_profile": "monthly", "rolling_12_month": "monthly", "year_on_year": "monthly",
+    "bands_by_value": "ranking", "competition_ranks": "ranking", "quartile_cuts": "ranking", "tied": "ranking",
+    "Comparison": "results", "FunnelResult": "results", "Trend": "results", "YearChange": "results",
+    "trend_test": "trend",
+    "NoFiguresError": "views", "as_store": "views", "compare_all": "views", "compare_council": "views",
+    "compare_indicator": "views", "league_table": "views", "period_not_after": "views",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

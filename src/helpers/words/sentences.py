@@ -6,7 +6,7 @@ from ..stats.results import Comparison, Trend, isnan
 from ..vocab import (COMPARATOR_WORDS, STATUS_VERBS, band_quarter, comparison_words, number_word, ordinal,
                      place_name, possessive)
 
-__all__ = ["value_text", "figure", "at", "count_text", "trend_cell", "status_sentence", "first_sentence", "small_sentence",
+__all__ = ["value_text", "figure", "at", "count_text", "trend_cell", "too_few_text", "status_sentence", "first_sentence", "small_sentence",
            "rank_sentence", "band_sentence", "trend_sentence", "trend_clause", "change_sentence",
            "unusual_sentence", "headline", "describe", "subject_of", "joint_note"]
 
@@ -101,16 +101,21 @@ def small_sentence(c: Comparison) -> str:
     """Why a figure is not compared, with its count."""
     if not c.has_value or c.comparable:
         return ""
-    if c.small_reason == "suppressed_counts":
+    return too_few_text(c.indicator, c.small_reason, c.numerator, c.denominator)
+
+
+def too_few_text(indicator, reason: str, numerator, denominator) -> str:
+    """'There are too few social workers to compare (2 of 2), so it is not
+    ranked or rated.', or that the counts behind it are suppressed."""
+    if reason == "suppressed_counts":
         return "The counts behind it are suppressed, so it is not compared with other councils."
-    counted = c.indicator.counted
-    if c.indicator.unit == "percent":
-        shown = f"{count_text(c.numerator)} of {count_text(c.denominator)}"
-    elif c.small_reason == "small_count":
-        shown = count_text(c.numerator)
+    if indicator.unit == "percent":
+        shown = f"{count_text(numerator)} of {count_text(denominator)}"
+    elif reason == "small_count":
+        shown = count_text(numerator)
     else:
-        shown = f"{count_text(c.denominator)} full-time equivalent"
-    return f"There are too few {counted} to compare ({shown}), so it is not ranked or rated."
+        shown = f"{count_text(denominator)} full-time equivalent"
+    return f"There are too few {indicator.counted} to compare ({shown}), so it is not ranked or rated."
 
 
 def _rank_part(rank, n, tied: bool, where: str) -> str | None:
