@@ -58,9 +58,11 @@ Key messages
     A measure is eligible when it is comparable and it differs from its
     comparators or England, has a trend (described by the trend words, so a
     reversed one says so), changed beyond chance since last year, or is
-    unusual among councils. The strongest concern comes first, then the strongest
-    strength, then the biggest change, then the rest by strength. "No figure
-    stands out" is said only when no measure of the section is eligible.
+    unusual among councils. Every measure rated Red comes first (the most
+    serious first, leaving room for two more), then the strongest concern not
+    yet said, the strongest strength, the biggest change, then the rest by
+    strength. "No figure stands out" is said only when no measure of the
+    section is eligible.
 """
 
 from __future__ import annotations

@@ -104,9 +104,10 @@ def _message(c: Comparison) -> str:
 
 
 def key_messages(comparisons: Iterable[Comparison], n: int = 5) -> list[str]:
-    """The few strongest findings: the strongest concern (worse than
-    comparators), the strongest strength (better), the biggest change, then
-    the rest by score, up to ``n``; one sentence when nothing stands out."""
+    """The few strongest findings: every measure rated Red first (the most
+    serious first, leaving room for two more), then the strongest strength
+    (better than comparators), the biggest change, and the rest by score, up
+    to ``n``; one sentence when nothing stands out."""
     eligible = [c for c in comparisons if c is not None and is_finding(c)]
     if not eligible:
         return [NOTHING_STANDS_OUT]
@@ -116,7 +117,7 @@ def key_messages(comparisons: Iterable[Comparison], n: int = 5) -> list[str]:
         return (-score_finding(c), -rel, c.indicator_id)
 
     eligible.sort(key=strength)
-    chosen: list[Comparison] = []
+    chosen: list[Comparison] = [c for c in eligible if c.rag == "red"][:max(1, n - 2)]
     pools = ([c for c in eligible if _worse(c)], [c for c in eligible if c.better_than_neighbours is True],
              sorted((c for c in eligible if _change_size(c) > 0), key=lambda c: -_change_size(c)))
     for pool in pools:
