@@ -74,6 +74,11 @@ class Members(_Context):
         if not items:
             parts.append("<p>No measure is rated Red, outside the usual range for councils on its worse side, or "
                          "getting worse by more than chance.</p>")
+        too_few = [c for c in self.comparisons() if c.has_value and not c.comparable]
+        if too_few:
+            parts.append(f"<p>{len(too_few)} of {_e(possessive(self.name))} figures rest on too few children (or "
+                         "social workers) to compare, or on counts that are suppressed: they are shown in their "
+                         "sections but not ranked or rated.</p>")
         else:
             parts.append('<ol class="attention-list">' + "".join(self._item_html(i) for i in items) + "</ol>")
         return Html("".join(parts) + "</section>")

@@ -62,7 +62,8 @@ Key messages
     serious first, leaving room for two more), then the strongest concern not
     yet said, the strongest strength, the biggest change, then the rest by
     strength. "No figure stands out" is said only when no measure of the
-    section is eligible.
+    section is eligible; figures too small to compare are named in a last
+    message when there is room, and never called similar.
 """
 
 from __future__ import annotations

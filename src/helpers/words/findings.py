@@ -9,10 +9,11 @@ from ..stats.results import Comparison, isnan
 from ..vocab import band_quarter
 from .sentences import first_sentence, trend_clause
 
-__all__ = ["status_of", "score_finding", "is_finding", "finding_directions", "key_messages", "NOTHING_STANDS_OUT", "trend_used"]
+__all__ = ["status_of", "NOTHING_COMPARED", "score_finding", "is_finding", "finding_directions", "key_messages", "NOTHING_STANDS_OUT", "trend_used"]
 
-NOTHING_STANDS_OUT = ("No figure stands out: each is similar to its comparators and England, with no clear trend "
-                      "and no change beyond chance since last year.")
+NOTHING_STANDS_OUT = ("No figure stands out: those compared are similar to their comparators and England, with no "
+                      "clear trend and no change beyond chance since last year.")
+NOTHING_COMPARED = "None of these figures can be compared with other councils."
 
 
 def status_of(c: Comparison) -> str:
@@ -107,10 +108,15 @@ def key_messages(comparisons: Iterable[Comparison], n: int = 5) -> list[str]:
     """The few strongest findings: every measure rated Red first (the most
     serious first, leaving room for two more), then the strongest strength
     (better than comparators), the biggest change, and the rest by score, up
-    to ``n``; one sentence when nothing stands out."""
-    eligible = [c for c in comparisons if c is not None and is_finding(c)]
+    to ``n``; one sentence when nothing stands out. Figures too small to
+    compare are named in a last message when there is room."""
+    comparisons = [c for c in comparisons if c is not None]
+    eligible = [c for c in comparisons if is_finding(c)]
+    too_few = [c for c in comparisons if c.has_value and not c.comparable]
     if not eligible:
-        return [NOTHING_STANDS_OUT]
+        if any(c.has_value and c.comparable for c in comparisons):
+            return [NOTHING_STANDS_OUT] + ([_too_few_message(too_few)] if too_few else [])
+        return [NOTHING_COMPARED] + ([_too_few_message(too_few)] if too_few else [])
 
     def strength(c):
         rel = 0.0 if isnan(c.rel_diff_neighbours) else abs(c.rel_diff_neighbours)
@@ -126,7 +132,25 @@ def key_messages(comparisons: Iterable[Comparison], n: int = 5) -> list[str]:
                 chosen.append(c)
                 break
     chosen += [c for c in eligible if c not in chosen]
-    return [_message(c) for c in chosen[:n]]
+    messages = [_message(c) for c in chosen[:n]]
+    if too_few and len(messages) < n:
+        messages.append(_too_few_message(too_few))
+    return messages
+
+
+def _too_few_message(comps: list[Comparison]) -> str:
+    """'The agency social worker rate and the vacancy rate rest on too few
+    social workers to compare, so they are shown but not rated.'"""
+    from ..vocab import join_words
+    names = [f"the {c.indicator.name_in_sentence}" for c in comps]
+    counted = join_words(dict.fromkeys(c.indicator.counted for c in comps if c.small_reason != "suppressed_counts"))
+    verb = "rests" if len(names) == 1 else "rest"
+    why = f"on too few {counted} to compare" if counted else "on counts that are suppressed"
+    if counted and any(c.small_reason == "suppressed_counts" for c in comps):
+        why += ", or on counts that are suppressed"
+    text = join_words(names)
+    return f"{text[0].upper()}{text[1:]} {verb} {why}, so {'it is' if len(names) == 1 else 'they are'} shown but " \
+           f"not rated."
 
 
 def finding_directions(c: Comparison) -> list[str]:
