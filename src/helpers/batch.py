@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import paths
+from .data.rules import missing_line
 from .errors import ConfigError
 
 RUN_KEYS = ("council", "period", "comparator", "committee", "meeting_date", "sections", "comparators_file",
@@ -95,8 +96,7 @@ class BatchSummary:
         for o in self.failures:
             lines.append(f"  FAILED {o.council_name or o.run.council}: {o.error}")
         for m in self.missing_measures:
-            lines.append(f"  MISSING: {m['files']} lacks {', '.join(m['measures'])}: {m['label']} is shown as "
-                         f"missing from the release in every pack")
+            lines.append(f"  MISSING: {missing_line(m)}")
         return "\n".join(lines)
 
 

@@ -39,6 +39,7 @@ from .build import install
 from .build.fingerprint import is_up_to_date, package_versions, read_manifest  # noqa: F401
 from .build.install import FAILED_DIR, PREVIOUS_DIR, TMP_PREFIX, clean_stale_temporaries, install_pack  # noqa: F401
 from .build.plan import Plan, find_local, pack_fingerprint, plan_pack  # noqa: F401
+from .data.rules import missing_line
 from .data.snapshot import lease
 from .paths import file_sha256
 from .errors import PackBuildError, ParameterError, ScrutinyError, UnknownCouncilError  # noqa: F401
@@ -461,8 +462,7 @@ class PackResult:
             if kind in self.files:
                 lines.append(f"  {self.out_dir / self.files[kind]}")
         for m in self.missing_measures:
-            lines.append(f"  MISSING: {m['files']} lacks {', '.join(m['measures'])}: {m['label']} is shown as "
-                         f"missing from the release")
+            lines.append(f"  MISSING: {missing_line(m)}")
         for w in self.warnings[:10]:
             lines.append(f"  warning: {w}")
         if len(self.warnings) > 10:

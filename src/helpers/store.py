@@ -200,10 +200,9 @@ class MissingMeasuresError(ScrutinyError):
 
     def __init__(self, missing: list[dict]):
         self.missing = missing
-        lines = "; ".join(f"{m['files']} ({m['publication']}) lacks {', '.join(m['measures'])} for {m['indicator']}"
-                          for m in missing)
+        lines = "; ".join(rules.missing_line(m) for m in missing)
         super().__init__(f"The releases lack measures the catalogue needs: {lines}. Download the publication again "
-                         f"(a renamed column needs an alias in helpers/loaders/dfe.py), or build with "
+                         f"(a column renamed or a category reworded in a new layout is added to helpers/loaders/layouts.py), or build with "
                          f"--allow-missing-measures to go on: those figures are then shown as missing from the "
                          f"release and the command exits with status 1.")
 
@@ -382,7 +381,7 @@ def build(files, catalogue: Catalogue | None = None, names: dict | None = None) 
     obs["area_name"] = obs["display_name"].fillna(obs["area_name"])
     obs = obs.drop(columns="display_name")
     missing: list[dict] = []
-    indicators = _indicators(obs, catalogue, warns, missing, areas)
+    indicators = _indicators(obs, catalogue, warns, missing, areas, notes=_layout_notes(by_pub))
     neighbours = _neighbours(by_pub, areas, warns)
     inspections = _inspections(by_pub, areas)
     return IndicatorStore(indicators=indicators, areas=areas, neighbours=neighbours, inspections=inspections,
@@ -493,8 +492,24 @@ def _measure_frame(src: pd.DataFrame, measures: tuple[str, ...]):
     return total, status
 
 
+def _layout_notes(by_pub) -> dict[str, dict]:
+    """Per publication, what its files held that the loader did not use
+    (columns not read, labels not recognised), for the missing-measures report."""
+    out: dict[str, dict] = {}
+    for pub, items in by_pub.items():
+        merged: dict = {"unread_columns": [], "unknown_labels": {}}
+        for _, frame in items:
+            notes = frame.attrs.get("layout_notes") or {}
+            merged["unread_columns"] += [c for c in notes.get("unread_columns", [])
+                                         if c not in merged["unread_columns"]]
+            for col, labels in (notes.get("unknown_labels") or {}).items():
+                merged["unknown_labels"][col] = sorted(set(merged["unknown_labels"].get(col, [])) | set(labels))
+        out[pub] = merged
+    return out
+
+
 def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns, missing: list | None = None,
-                areas: pd.DataFrame | None = None) -> pd.DataFrame:
+                areas: pd.DataFrame | None = None, notes: dict | None = None) -> pd.DataFrame:
     missing = [] if missing is None else missing
     by_source = {s: g for s, g in obs.groupby("source", sort=False)}
     meta_cols = ["area_name", "level", "region_code", "region_name"]
@@ -511,10 +526,11 @@ def _indicators(obs: pd.DataFrame, catalogue: Catalogue, warns, missing: list | 
         lacking = [m for m in rules.needed_measures(ind) if m not in set(src["measure"])]
         if lacking:
             files = ", ".join(sorted(set(src["file"].dropna().astype(str)))) if "file" in src.columns else ind.source
+            why = rules.why_missing(ind.source, lacking, (notes or {}).get(ind.source))
             missing.append({"indicator": ind.id, "label": ind.label, "publication": ind.source, "files": files,
-                            "measures": lacking})
+                            "measures": lacking, "why": why})
             warns.append(f"Indicator {ind.id} ({ind.label}): {files} ({ind.source}) lacks the column(s) "
-                         f"{', '.join(lacking)} it needs; its figures are shown as missing from the release.")
+                         f"{', '.join(lacking)} it needs: {why}. Its figures are shown as missing from the release.")
             out.append(rules.missing_measure_rows(ind, src, meta_cols))
             continue
         frame = _one_indicator(ind, src, population, meta_cols)

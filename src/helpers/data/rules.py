@@ -163,3 +163,24 @@ def not_in_release_rows(frame: pd.DataFrame, ind, areas: pd.DataFrame) -> pd.Dat
         if col in out.columns:
             out[col] = None
     return out
+
+
+def why_missing(publication: str, measures: list[str], notes: dict | None) -> str:
+    """Why a recognised release lacks measures: where DfE publishes each,
+    and what the file held instead (see helpers.loaders.layouts)."""
+    from ..loaders.dfe import PUBLICATION_BY_ID
+    from ..loaders.layouts import explain_missing
+    pub = PUBLICATION_BY_ID.get(publication)
+    if pub is None:
+        return "the release's layout has no such figure"
+    if len(measures) == 1:
+        return explain_missing(pub, measures[0], notes)
+    return "; ".join(f"{m}: {explain_missing(pub, m, notes)}" for m in measures)
+
+
+def missing_line(m: dict) -> str:
+    """One line of the missing-measures report: which file lacks which
+    measures, the pack measure shown as missing, and why."""
+    why = f" ({m['why']})" if m.get("why") else ""
+    return (f"{m['files']} ({m['publication']}) lacks {', '.join(m['measures'])}{why}: {m['label']} "
+            f"({m['indicator']}) is shown as missing from the release")

@@ -5,8 +5,10 @@ a :class:`Publication`: the columns that recognise it, the filter columns that
 split its rows into measures, and the value columns. The reader
 
 * reads every cell as text (``utf-8-sig`` strips a byte-order mark);
-* renames columns that DfE has renamed between releases (``ALIASES``), so an
-  older release of the same publication loads the same way;
+* renames columns that DfE has renamed between releases (``ALIASES`` for
+  names any release may use; :mod:`.layouts` for one publication's renamed
+  columns and reworded category labels), so an older release of the same
+  publication loads into the same measures;
 * turns value codes (``c``, ``x``, ``z``, ``u``, ``low``, ``k`` and others)
   into missing values while keeping the code as the row's ``status``;
 * returns the long Observations table described in ``docs/store.md``.
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFileError, UnknownLayoutError
+from . import layouts
 
 OBSERVATION_COLUMNS = ["source", "period", "level", "area_code", "area_name", "ons_code",
                        "region_code", "region_name", "measure", "value", "status"]
@@ -296,24 +299,29 @@ def read_text_table(path: Path, *, nrows: int | None = None) -> pd.DataFrame:
 
 
 def match_publication(columns, sample: pd.DataFrame | None = None) -> Publication | None:
-    """The publication whose signature columns a file has; failing that, a
-    DfE release (time_period and geographic_level) that lacks just one of a
-    publication's three signature columns is still that publication (a
-    renamed column then shows as a missing measure, loudly, rather than the
-    whole file being skipped)."""
-    cols = {c.lower() for c in columns}
+    """The publication whose signature columns a file has, under their
+    current names or the names of an older release (:mod:`.layouts`);
+    failing that, a DfE release (time_period and geographic_level) that
+    lacks just one of a publication's three signature columns is still that
+    publication (a renamed column then shows as a missing measure, loudly,
+    rather than the whole file being skipped)."""
+    def cols_of(pub):
+        return {c.lower() for c in layouts.renamed(pub.id, columns)}
+
     for pub in PUBLICATIONS:
+        cols = cols_of(pub)
         if not all(s.lower() in cols for s in pub.signature):
             continue
         if pub.require_values and sample is not None:
             col, wanted = pub.require_values
-            if col in sample.columns and not sample[col].isin(wanted).any():
+            current = layouts.apply_layout(pub.id, sample)
+            if col in current.columns and not current[col].isin(wanted).any():
                 continue
         return pub
-    if not {"time_period", "geographic_level"} <= cols:
+    if not {"time_period", "geographic_level"} <= {c.lower() for c in columns}:
         return None
     near = [pub for pub in PUBLICATIONS if len(pub.signature) >= 3 and not pub.require_values
-            and sum(s.lower() in cols for s in pub.signature) == len(pub.signature) - 1]
+            and sum(s.lower() in cols_of(pub) for s in pub.signature) == len(pub.signature) - 1]
     return near[0] if len(near) == 1 else None
 
 
@@ -390,6 +398,7 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
     missing = [c for c in ("time_period", "geographic_level") if c not in frame.columns]
     if missing:
         raise DataFileError(path, f"lacks the column(s) {missing} every DfE release has")
+    frame = layouts.apply_layout(pub.id, frame)
     _check_geography(frame, path)
     for col in _GEO + ["country_name"]:
         if col not in frame.columns:
@@ -462,6 +471,7 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
     if not pieces:
         raise DataFileError(path, f"has none of the value columns of {pub.title}")
     out = pd.concat(pieces, ignore_index=True)[OBSERVATION_COLUMNS + ["row", "column"]]
+    out.attrs["layout_notes"] = _layout_notes(pub, frame, value_columns)
     dupes = out.duplicated(["period", "area_code", "measure"], keep=False)
     if dupes.any():
         d = out[dupes].iloc[0]
@@ -472,3 +482,18 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
                 "region_name", "measure", "status", "column"):
         out[col] = out[col].astype(str)
     return out
+
+
+def _layout_notes(pub: Publication, frame: pd.DataFrame, value_columns: dict) -> dict:
+    """What a file held that the loader did not use: columns beyond its
+    geography, filters and value columns, and filter labels that match no
+    known category (the store says so when a measure is then missing)."""
+    used = set(_GEO) | {"time_identifier", "country_name", "category"} | set(pub.filters) | set(pub.fixed)
+    used |= {c.lower() for c in value_columns}
+    unread = [c for c in frame.columns if c.lower() not in used]
+    unknown = {}
+    for col, mapping in pub.filters.items():
+        labels = sorted(set(frame[col].dropna().astype(str)) - set(mapping))
+        if labels:
+            unknown[col] = labels
+    return {"unread_columns": unread, "unknown_labels": unknown}
