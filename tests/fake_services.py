@@ -295,3 +295,16 @@ class FakePublishers:
                 self.end_headers()
                 self.wfile.write(body)
         return Handler
+
+
+def with_a_later_year(path: Path) -> bytes:
+    """A DfE tidy CSV with its latest year's rows repeated as the next year:
+    a newer release of the same publication, made in memory for a test."""
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    rows = list(csv.reader(lines))
+    period = rows[0].index("time_period")
+    latest = max(int(r[period]) for r in rows[1:] if r)
+    extra = [r[:period] + [str(latest + 1)] + r[period + 1:] for r in rows[1:] if r and int(r[period]) == latest]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows + extra)
+    return out.getvalue().encode("utf-8")

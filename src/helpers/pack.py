@@ -826,23 +826,25 @@ def cli_build(args) -> int:
     formats = _formats(args.format)
     common = dict(formats=formats, data=args.data, notebooks_dir=args.notebooks, reports_dir=args.reports,
                   timeout=args.timeout)
+    quiet = getattr(args, "if_new_data", False)
     if args.council:
+        # one council: rebuilt every time, unless --if-new-data (then only when its inputs changed, silently)
         result = build_pack(council=args.council, period=args.period, comparator=args.comparator,
                             committee=args.committee, meeting_date=args.meeting_date, sections=args.sections,
-                            comparators_file=args.comparators_file, force=True,
+                            comparators_file=args.comparators_file, force=not quiet,
                             local_figures=args.local_figures, targets_file=args.targets_file,
                             allow_missing_measures=args.allow_missing_measures, neighbours=args.neighbours,
                             **common)
-        print(result.summary())
-        from .batch import write_index
-        write_index(args.reports or paths.reports_dir())
+        if not (quiet and result.skipped):
+            print(result.summary())
+            from .batch import write_index
+            write_index(args.reports or paths.reports_dir())
         return 1 if result.missing_measures else 0
     defaults = BatchRun(council="", period=args.period, comparator=args.comparator, committee=args.committee,
                         meeting_date=args.meeting_date, sections=args.sections,
                         comparators_file=args.comparators_file, local_figures=args.local_figures,
                         targets_file=args.targets_file, neighbours=args.neighbours)
     runs = runs_for_all(args.data, defaults) if args.all else runs_from_file(args.run_file, defaults)
-    quiet = getattr(args, "if_new_data", False)
     summary = run_batch(runs, force=args.force and not quiet, workers=args.workers, dask=args.dask,
                         progress=not (args.no_progress or quiet), allow_missing_measures=args.allow_missing_measures,
                         **common)
