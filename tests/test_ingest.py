@@ -5,6 +5,7 @@ files readable by the group, leftovers of interrupted runs removed."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -19,6 +20,16 @@ SWCOUNT = "la_cla_swcount.csv"
 
 def _lines(real_dir: Path, name: str = CSWW) -> list[str]:
     return (real_dir / name).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+
+
+def _refused(raw: Path, real_dir: Path, path: Path, text: str) -> str:
+    """Write ``text`` to ``path``, ingest it expecting a refusal, check the
+    file held is untouched; returns the message."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataFileError) as info:
+        ingest([path], raw)
+    assert (raw / CSWW).read_bytes() == (real_dir / CSWW).read_bytes()
+    return str(info.value)
 
 
 @pytest.fixture
@@ -58,22 +69,14 @@ def test_one_bad_cell_is_refused_with_file_row_and_value(raw, tmp_path, real_dir
     cells = lines[1013].split(",")
     cells[-3] = "12..5"
     lines[1013] = ",".join(cells)
-    bad = tmp_path / "new release.csv"
-    bad.write_text("".join(lines), encoding="utf-8")
-    with pytest.raises(DataFileError) as info:
-        ingest([bad], raw)
-    text = str(info.value)
+    text = _refused(raw, real_dir, tmp_path / "new release.csv", "".join(lines))
     assert "new release.csv" in text and "row 1014" in text and "'12..5'" in text and "Nothing was copied" in text
-    assert (raw / CSWW).read_bytes() == (real_dir / CSWW).read_bytes()
 
 
 def test_a_file_cut_off_mid_row_is_refused(raw, tmp_path, real_dir):
     text = (real_dir / CSWW).read_text(encoding="utf-8-sig")
-    cut = tmp_path / "cut.csv"
-    cut.write_text(text[: text.index("\n", len(text) // 2) + 40], encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"cut\.csv: row \d+: has \d+ cells where the header has \d+\. The file looks truncated"):
-        ingest([cut], raw)
-    assert (raw / CSWW).read_bytes() == (real_dir / CSWW).read_bytes()
+    message = _refused(raw, real_dir, tmp_path / "cut.csv", text[: text.index("\n", len(text) // 2) + 40])
+    assert re.search(r"cut\.csv: row \d+: has \d+ cells where the header has \d+\. The file looks truncated", message)
 
 
 def test_an_older_or_narrower_release_is_refused_unless_allowed(raw, tmp_path, real_dir):
@@ -82,13 +85,9 @@ def test_an_older_or_narrower_release_is_refused_unless_allowed(raw, tmp_path, r
     period = header.index("time_period")
     to_2023 = [lines[0]] + [x for x in lines[1:] if int(x.split(",")[period]) <= 2023]
     short = tmp_path / "csww_2017_to_2023.csv"
-    short.write_text("".join(to_2023), encoding="utf-8")
-    with pytest.raises(DataFileError) as info:
-        ingest([short], raw)
-    text = str(info.value)
+    text = _refused(raw, real_dir, short, "".join(to_2023))
     assert "csww_2017_to_2023.csv" in text and "older" in text and "2023" in text and "2025" in text
     assert "periods 2017-2023 (7)" in text and "periods 2017-2025 (9)" in text and "--allow-older" in text
-    assert (raw / CSWW).read_bytes() == (real_dir / CSWW).read_bytes()
     # narrower: the same years with one council missing
     devon = [lines[0]] + [x for x in lines[1:] if ",878," not in x]
     no_devon = tmp_path / "no_devon.csv"
@@ -144,3 +143,24 @@ def test_cli_ingest_errors_are_one_clear_line(tmp_path, monkeypatch, capsys, rea
     assert main(["ingest", str(tmp_path / "no-such-*.csv")]) == 2
     err = capsys.readouterr().err
     assert "no file matches this pattern" in err and "Traceback" not in err
+
+
+def test_the_bytes_checked_are_the_bytes_installed(raw, tmp_path, real_dir, monkeypatch):
+    """A file that changes while it is being checked: what is installed is
+    the copy that was read and checked, never the changed file."""
+    import helpers.data.ingest as ingest_module
+    newer = tmp_path / "csww_new.csv"
+    newer.write_bytes((real_dir / CSWW).read_bytes())
+    checked = newer.read_bytes()
+    real_load = ingest_module.load_fully
+
+    def load_then_change(path, publication, shown=None):
+        holding = real_load(path, publication, shown=shown)
+        newer.write_text("time_period,junk\n2099,1\n", encoding="utf-8")   # the source changes meanwhile
+        return holding
+    monkeypatch.setattr(ingest_module, "load_fully", load_then_change)
+    (raw / CSWW).unlink()
+    report = ingest([newer], raw)
+    (r,) = report.results
+    assert r.status == "new" and (raw / CSWW).read_bytes() == checked
+    assert not [p for p in raw.iterdir() if ".part" in p.name]

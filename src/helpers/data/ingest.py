@@ -16,8 +16,8 @@ from __future__ import annotations
 import glob
 import hashlib
 import re
-import shutil
 import zipfile
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -204,21 +204,47 @@ class _Plan:
     name: str
     holding: Holding | None = None
     note: str = ""
+    staged: Path | None = None     # the copy that was checked and is installed
+    sha256: str = ""
 
 
-def _plan(files: list[Path], manifest: Manifest, dest: Path, local_dest: Path):
-    """What to install, what to skip, and the problems that stop the ingest."""
-    known = manifest.by_id()
-    plans: dict[tuple[Path, str], list[_Plan]] = {}
-    skipped: list[IngestResult] = []
-    problems: list[tuple[Path, str]] = []
-    local_errors: list[DataFileError] = []
+def _examine_all(files: list[Path]):
+    """(recognised [(file, publication)], skipped, problems) for the files given."""
+    found, skipped, problems = [], [], []
     for f in files:
         pub, problem, fatal = examine(f)
         if problem:
             (problems.append((f, problem)) if fatal
              else skipped.append(IngestResult(f, "", None, "skipped", note=problem)))
-            continue
+        else:
+            found.append((f, pub))
+    return found, skipped, problems
+
+
+def _stage(source: Path, folder: Path, name: str) -> tuple[Path, str]:
+    """Copy ``source`` once into a temporary file in ``folder``, hashing the
+    bytes as they are written: the copy is what is checked and installed,
+    so a file that changes while it is being ingested cannot slip in unread."""
+    tmp = temp_path(folder, name)
+    h = hashlib.sha256()
+    with open(source, "rb") as src, open(tmp, "wb") as out:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            h.update(chunk)
+            out.write(chunk)
+    tmp.chmod(readable_mode())
+    return tmp, h.hexdigest()
+
+
+def _plan(found, manifest: Manifest, dest: Path, local_dest: Path, staged: list[Path]):
+    """What to install, what to skip, and the problems that stop the ingest.
+    Official files are staged in ``dest`` (listed in ``staged``) and loaded
+    from the staged copy."""
+    known = manifest.by_id()
+    plans: dict[tuple[Path, str], list[_Plan]] = {}
+    skipped: list[IngestResult] = []
+    problems: list[tuple[Path, str]] = []
+    local_errors: list[DataFileError] = []
+    for f, pub in found:
         if pub == LOCAL_FIGURES:
             from ..loaders.local import validate_local
             check = validate_local(f)
@@ -233,8 +259,11 @@ def _plan(files: list[Path], manifest: Manifest, dest: Path, local_dest: Path):
                                         note=f"recognised as {pub!r}, which has no entry in the sources manifest"))
             continue
         else:
+            name = canonical_name(known[pub].filename, f)
+            tmp, digest = _stage(f, dest, name)
+            staged.append(tmp)
             try:
-                item = _Plan(f, pub, dest, canonical_name(known[pub].filename, f), load_fully(f, pub))
+                item = _Plan(f, pub, dest, name, load_fully(tmp, pub, shown=f), staged=tmp, sha256=digest)
             except DataFileError as exc:
                 problems.append((f, str(exc).removeprefix(f"{f}: ").removeprefix(f"{f}, ")))
                 continue
@@ -301,34 +330,41 @@ def ingest(paths_in: Iterable[Path | str], dest_dir: Path | str | None = None,
     dest = Path(dest_dir) if dest_dir is not None else paths.raw_dir()
     local_dest = Path(local_dir_in) if local_dir_in is not None else local_dir()
     files, skipped = expand(given)
-    chosen, skipped2, problems, local_errors = _plan(files, manifest, dest, local_dest)
+    found, skipped2, problems = _examine_all(files)
     skipped += skipped2
-    if problems:
-        raise _refuse(problems, local_errors, manifest)
-    if not chosen:
-        why = "; ".join(f"{r.source_path.name}: {r.note}" for r in skipped[:12]) or "no files"
-        raise DataFileError(None, f"nothing usable was found ({why})",
-                            hint="Give the CSV or spreadsheet files downloaded from the publications' pages "
-                                 "(data/sources.yml, key 'landing'), or the folder that holds them")
+    official = any(pub != LOCAL_FIGURES and pub in manifest.by_id() for _, pub in found)
     report = IngestReport()
-    if any(p.folder == dest for p in chosen):
-        with folder_lock(dest) as cleaned:
-            report.cleaned = cleaned
+    staged: list[Path] = []
+    with (folder_lock(dest) if official else nullcontext([])) as cleaned:
+        report.cleaned = cleaned
+        try:
+            chosen, skipped3, more, local_errors = _plan(found, manifest, dest, local_dest, staged)
+            skipped += skipped3
+            problems += more
+            if problems:
+                raise _refuse(problems, local_errors, manifest)
+            if not chosen:
+                why = "; ".join(f"{r.source_path.name}: {r.note}" for r in skipped[:12]) or "no files"
+                raise DataFileError(None, f"nothing usable was found ({why})",
+                                    hint="Give the CSV or spreadsheet files downloaded from the publications' "
+                                         "pages (data/sources.yml, key 'landing'), or the folder that holds them")
             _install_all(chosen, report, allow_older)
-    else:
-        _install_all(chosen, report, allow_older)
+        finally:
+            for tmp in staged:
+                tmp.unlink(missing_ok=True)
     report.results += skipped
     return report
 
 
 def _install_all(chosen: list[_Plan], report: IngestReport, allow_older: bool) -> None:
-    """Check every file against what is held, then copy and rename each
-    into place; a refusal anywhere installs nothing."""
+    """Check every file against what is held, then rename each checked copy
+    into place (local figures are copied first); a refusal anywhere installs
+    nothing."""
     todo = []
     refusals = []
     for p in chosen:
         final = p.folder / p.name
-        digest = file_sha256(p.source)
+        digest = p.sha256 or file_sha256(p.source)
         if final.is_file() and file_sha256(final) == digest:
             report.results.append(IngestResult(p.source, p.pub, final, "unchanged", digest, holding=p.holding))
             continue
@@ -344,18 +380,17 @@ def _install_all(chosen: list[_Plan], report: IngestReport, allow_older: bool) -
             raise refusals[0]
         raise DataFileError(None, f"{len(refusals)} files were refused: " + "; ".join(map(str, refusals)),
                             hint="Nothing was copied")
-    staged = []
+    copies = []
     try:
         for p, final, digest in todo:
-            p.folder.mkdir(parents=True, exist_ok=True)
-            tmp = temp_path(p.folder, p.name)
-            staged.append(tmp)
-            shutil.copyfile(p.source, tmp)
-            tmp.chmod(readable_mode())
-        for (p, final, digest), tmp in zip(todo, staged):
-            done = put_in_place(tmp, final)
+            if p.staged is None:        # local figures: validated from the source, copied now
+                p.folder.mkdir(parents=True, exist_ok=True)
+                p.staged, _ = _stage(p.source, p.folder, p.name)
+                copies.append(p.staged)
+        for p, final, digest in todo:
+            done = put_in_place(p.staged, final)
             note = "; ".join(x for x in (p.note, f"previous copy kept as {done.kept}" if done.kept else "") if x)
             report.results.append(IngestResult(p.source, p.pub, final, done.status, digest, note, p.holding))
     finally:
-        for tmp in staged:
+        for tmp in copies:
             tmp.unlink(missing_ok=True)
