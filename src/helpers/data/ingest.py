@@ -235,10 +235,11 @@ def _stage(source: Path, folder: Path, name: str) -> tuple[Path, str]:
     return tmp, h.hexdigest()
 
 
-def _plan(found, manifest: Manifest, dest: Path, local_dest: Path, staged: list[Path]):
+def _plan(found, manifest: Manifest, dest: Path, local_dest: Path, staged: list[Path] | None):
     """What to install, what to skip, and the problems that stop the ingest.
     Official files are staged in ``dest`` (listed in ``staged``) and loaded
-    from the staged copy."""
+    from the staged copy; with ``staged`` None (the ingest is refused
+    anyway) they are only read, to list every problem."""
     known = manifest.by_id()
     plans: dict[tuple[Path, str], list[_Plan]] = {}
     skipped: list[IngestResult] = []
@@ -260,10 +261,12 @@ def _plan(found, manifest: Manifest, dest: Path, local_dest: Path, staged: list[
             continue
         else:
             name = canonical_name(known[pub].filename, f)
-            tmp, digest = _stage(f, dest, name)
-            staged.append(tmp)
+            tmp, digest = _stage(f, dest, name) if staged is not None else (f, "")
+            if staged is not None:
+                staged.append(tmp)
             try:
-                item = _Plan(f, pub, dest, name, load_fully(tmp, pub, shown=f), staged=tmp, sha256=digest)
+                item = _Plan(f, pub, dest, name, load_fully(tmp, pub, shown=f), staged=tmp if digest else None,
+                             sha256=digest)
             except DataFileError as exc:
                 problems.append((f, str(exc).removeprefix(f"{f}: ").removeprefix(f"{f}, ")))
                 continue
@@ -332,6 +335,9 @@ def ingest(paths_in: Iterable[Path | str], dest_dir: Path | str | None = None,
     files, skipped = expand(given)
     found, skipped2, problems = _examine_all(files)
     skipped += skipped2
+    if problems:   # refused whatever else is found: read the rest to list every problem, write nothing
+        more, local_errors = _plan(found, manifest, dest, local_dest, None)[2:]
+        raise _refuse(problems + more, local_errors, manifest)
     official = any(pub != LOCAL_FIGURES and pub in manifest.by_id() for _, pub in found)
     report = IngestReport()
     staged: list[Path] = []

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlparse
 
-import yaml
-
 from .. import paths
 from ..errors import ConfigError
+from ..safe_yaml import load_yaml_file
 from .services import DISCOVERERS, SERVICES
 
 _REQUIRED = ("id", "title", "publisher", "licence", "landing", "filename")
@@ -118,41 +117,9 @@ def load_manifest(manifest_path: Path | str | None = None) -> list[Source]:
 
 
 def _read_yaml(path: Path):
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ConfigError(path, "sources manifest not found") from None
-    if size > MAX_MANIFEST_BYTES:
-        raise ConfigError(path, f"is {size:,} bytes; a sources manifest is a few kB", hint="Check it is the right file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(path, f"is not UTF-8 text ({exc.reason})") from None
-    try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader without aliases
-    except _AliasUsed as exc:
-        raise ConfigError(path, f"uses a YAML alias (*{exc}) at line {exc.line}; a sources manifest has no "
-                                "need of them", hint="Write each entry out in full") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(path, f"is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-
-
-class _AliasUsed(Exception):
-    def __init__(self, name: str, line: int):
-        super().__init__(name)
-        self.line = line
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML that refuses aliases, so no entry can expand another."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _AliasUsed(event.anchor, event.start_mark.line + 1)
-        return super().compose_node(parent, index)
+    """The manifest's YAML through the package's one safe reader (size,
+    alias-expansion and date checks; errors name the file and line)."""
+    return load_yaml_file(path, what="sources manifest", max_bytes=MAX_MANIFEST_BYTES)
 
 
 def _services(path: Path, value) -> dict[str, str]:

@@ -81,6 +81,14 @@ def _need(url: str, doc, key: str, kind, expected: str):
     return doc[key]
 
 
+def _need_list(url: str, doc, outer: str, inner: str, expected: str) -> list:
+    """``doc[outer][inner]``, which must be a list, or a ShapeError."""
+    holder = _need(url, doc, outer, dict, expected)
+    if not isinstance(holder.get(inner), list):
+        raise ShapeError(url, expected, holder)
+    return holder[inner]
+
+
 def _matches(pattern: str | None, *texts: str) -> bool:
     return bool(pattern) and any(re.search(pattern, str(t or ""), re.IGNORECASE) for t in texts)
 
@@ -193,10 +201,7 @@ def latest_govuk(client: Client, base: str, spec: dict) -> Candidate:
     if spec.get("collection"):
         url = f"{base}/api/content{spec['collection']}"
         doc = client.get_json(url, what="a GOV.UK collection")
-        links = _need(url, doc, "links", dict, "'links.documents' (a list of documents)")
-        documents = links.get("documents")
-        if not isinstance(documents, list):
-            raise ShapeError(url, "'links.documents' (a list of documents)", links)
+        documents = _need_list(url, doc, "links", "documents", "'links.documents' (a list of documents)")
         titled = [d for d in documents if isinstance(d, dict) and isinstance(d.get("base_path"), str)
                   and _matches(spec.get("document"), str(d.get("title", "")))]
         if not titled:
@@ -207,10 +212,7 @@ def latest_govuk(client: Client, base: str, spec: dict) -> Candidate:
         page = newest["base_path"]
     url = f"{base}/api/content{page}"
     content = client.get_json(url, what="a GOV.UK page")
-    details = _need(url, content, "details", dict, "'details.attachments' (a list)")
-    attachments = details.get("attachments")
-    if not isinstance(attachments, list):
-        raise ShapeError(url, "'details.attachments' (a list)", details)
+    attachments = _need_list(url, content, "details", "attachments", "'details.attachments' (a list)")
     files = [a for a in attachments if isinstance(a, dict) and isinstance(a.get("url"), str)]
     names = [str(a.get("filename") or a["url"].rstrip("/").rsplit("/", 1)[-1]) for a in files]
     hits = [i for i, n in enumerate(names) if _matches(spec.get("attachment"), n)]
