@@ -15,8 +15,10 @@ copied) through the routes and JSON shapes recorded in ``SOURCES.md``:
 
 Tests change what it serves: :meth:`FakePublishers.publish` puts a new
 release of a file on EES, ``mode`` makes every answer fail (``"down"``) or
-the EES file list change shape (``"shape"``), and ``downloads`` counts the
-file downloads.
+the EES file list change shape (``"shape"``), stops offering a data set
+file's own download (``"no-file-download"``: the release's file route
+serves it) or every single-file route (``"zip-only"``: only the release's
+zip has it), and ``downloads`` counts the file downloads.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import io
 import json
 import threading
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -218,13 +221,37 @@ class FakePublishers:
             return self._json({"publicationRedirects": self.redirects, "methodologyRedirects": []})
         if parts == ["data-set-files"]:
             return self._ees_list(query)
+        if parts[0] == "releases" and len(parts) in (3, 4) and parts[2] == "files":
+            return self._ees_release_files(parts[1], parts[3] if len(parts) == 4 else None)
         if len(parts) == 3 and parts[0] == "data-set-files" and parts[2] == "download":
+            if self.mode in ("no-file-download", "zip-only"):
+                return self._json({"title": "Not Found", "status": 404}, 404)
             for pub in self.publications.values():
                 for f in pub.files:
                     if f.id == parts[1]:
                         self.downloads.append(f.filename)
                         return 200, "text/csv", f.body, {"Content-Disposition": f'attachment; filename="{f.filename}"'}
         return self._json({"title": "Not Found", "status": 404}, 404)
+
+    def _ees_release_files(self, release_id: str, file_id: str | None):
+        """One file of a release version, or (no file id) the whole release
+        as a zip whose entries are data/<filename>."""
+        pub = next((p for p in self.publications.values() if p.release_id == release_id), None)
+        if pub is None or (file_id and self.mode == "zip-only"):
+            return self._json({"title": "Not Found", "status": 404}, 404)
+        if file_id:
+            for f in pub.files:
+                if f.file_id == file_id:
+                    self.downloads.append(f.filename)
+                    return 200, "text/csv", f.body, {"Content-Disposition": f'attachment; filename="{f.filename}"'}
+            return self._json({"title": "Not Found", "status": 404}, 404)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in pub.files:
+                zf.writestr(f"data/{f.filename}", f.body)
+            zf.writestr("supporting-files/methodology.txt", b"How the figures are collected.")
+        self.downloads.append(f"{pub.slug}.zip")
+        return 200, "application/zip", buffer.getvalue(), {}
 
     def _ees_list(self, query):
         pub = next((p for p in self.publications.values() if p.id == query.get("publicationId", [""])[0]), None)

@@ -6,6 +6,7 @@ limits on a download's size and time."""
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 import tracemalloc
@@ -125,6 +126,21 @@ def test_a_broken_service_fails_clearly_and_changes_nothing(fake, tmp_path, mode
     for r in failed:
         assert words in r.reason and fake.base in r.reason
     assert _snapshot(raw) == before
+
+
+@pytest.mark.parametrize("mode,served", [("no-file-download", "la_cla_swcount.csv"),
+                                          ("zip-only", "stability-measures-for-children-looked-after-in-england.zip")])
+def test_a_file_the_data_set_route_does_not_offer_comes_from_the_release(fake, tmp_path, real_dir, mode, served):
+    fake.mode = mode
+    raw = tmp_path / "raw"
+    report = fetch(dest_dir=raw, only=["cla_swcount"])
+    (r,) = report.results
+    assert r.status == "new", r.reason
+    assert (raw / "la_cla_swcount.csv").read_bytes() == (real_dir / "la_cla_swcount.csv").read_bytes()
+    assert fake.downloads == [served]
+    assert not [p.name for p in raw.iterdir() if ".part" in p.name]
+    state = json.loads((raw / ".fetch-state.json").read_text())
+    assert "/releases/" in state["cla_swcount"]["url"]
 
 
 def test_cli_fetch_exit_code_and_quiet_log(fake, tmp_path, monkeypatch, capsys):

@@ -34,8 +34,8 @@ from ..paths import file_sha256
 from .ingest import canonical_name
 from .install import Holding, folder_lock, load_fully, put_in_place, readable_mode, temp_path, vet
 from .manifest import Source, read_manifest
-from .services import DISCOVERERS, GOVUK_SPACING, Candidate, base_urls, download_arcgis
-from .web import Client, Limits
+from .services import DISCOVERERS, GOVUK_SPACING, Candidate, base_urls, download_arcgis, extract_member
+from .web import Client, Limits, NotFound
 
 STATE_FILE = ".fetch-state.json"
 
@@ -126,11 +126,30 @@ def _candidate(client: Client, bases: dict, src: Source) -> Candidate:
     return discover(client, bases[service_key], src.discover)
 
 
-def _download(client: Client, cand: Candidate, tmp: Path) -> str:
+def _download(client: Client, cand: Candidate, tmp: Path) -> tuple[str, str]:
+    """Download the candidate into ``tmp``: (SHA-256, the URL it came from).
+    When the service answers 404, the places it also serves the file are
+    tried in turn (for EES: the release's file route, then the release's zip)."""
     if cand.kind == "arcgis":
         download_arcgis(client, cand, tmp)
-        return file_sha256(tmp)
-    return client.download(cand.url, tmp).sha256
+        return file_sha256(tmp), cand.url
+    tried = []
+    for url, member in ((cand.url, ""), *cand.alternates):
+        try:
+            if not member:
+                return client.download(url, tmp).sha256, url
+            archive = tmp.with_name(tmp.name + ".zip.part")
+            try:
+                client.download(url, archive)
+                extract_member(archive, member, tmp, client.limits.max_bytes, url)
+            finally:
+                archive.unlink(missing_ok=True)
+            return file_sha256(tmp), f"{url} ({member})"
+        except NotFound:
+            tried.append(url)
+    raise FetchError(f"{cand.url}: HTTP 404 Not Found" + (f", and from {', '.join(tried[1:])} too" if len(tried) > 1
+                     else "") + ". The publisher may have moved the file: check the service settings in "
+                                "data/sources.yml, or download it by hand and use `scrutiny ingest`")
 
 
 def _verify(src: Source, cand: Candidate, tmp: Path, digest: str) -> Holding:
@@ -183,8 +202,8 @@ def fetch_source(client: Client, bases: dict, src: Source, dest: Path, state: di
         return FetchResult(src.id, "available", cand.release, final, reason=why)
     tmp = temp_path(dest, final.name)
     try:
-        digest = _download(client, cand, tmp)
-        record = {"version": cand.version, "file": final.name, "sha256": digest, "url": cand.url,
+        digest, came_from = _download(client, cand, tmp)
+        record = {"version": cand.version, "file": final.name, "sha256": digest, "url": came_from,
                   "release": cand.release, "checked": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if final.is_file() and file_sha256(final) == digest:
             state[src.id] = record

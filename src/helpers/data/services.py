@@ -52,6 +52,9 @@ class Candidate:
     version: str            # identifies this file of this release; "" when the service gives none
     service: str
     kind: str = "file"      # "file": download url as is; "arcgis": page through features to a CSV
+    #: where else the same file is served, tried in order when ``url`` answers 404:
+    #: (url, zip member), the member "" for the file itself
+    alternates: tuple = ()
 
 
 def base_urls(configured: dict[str, str] | None = None) -> dict[str, str]:
@@ -182,8 +185,15 @@ def latest_ees(client: Client, base: str, spec: dict) -> Candidate:
     release = f.get("release") if isinstance(f.get("release"), dict) else {}
     label = release.get("title") or (pub.get("latestRelease") or {}).get("title") or "latest release"
     version = f"{release.get('id', '')}/{f.get('fileId') or f['id']}"
+    alternates = ()
+    if isinstance(release.get("id"), str) and isinstance(f.get("fileId"), str):
+        # the release's own file route, then the whole release as a zip (entries data/<filename>)
+        rv = quote(release["id"])
+        alternates = ((f"{base}/releases/{rv}/files/{quote(f['fileId'])}", ""),
+                      (f"{base}/releases/{rv}/files", f"data/{f['filename']}"))
     return Candidate(url=f"{base}/data-set-files/{quote(f['id'])}/download", filename=f["filename"],
-                     release=f"{pub.get('title', slugs[0])}: {label}", version=version, service="ees_content")
+                     release=f"{pub.get('title', slugs[0])}: {label}", version=version, service="ees_content",
+                     alternates=alternates)
 
 
 # ---------------------------------------------------------------- GOV.UK
@@ -285,3 +295,24 @@ def download_arcgis(client: Client, candidate: Candidate, dest: Path) -> int:
 
 DISCOVERERS = {"ees": ("ees_content", latest_ees), "govuk": ("govuk", latest_govuk),
                "arcgis": ("arcgis", latest_arcgis)}
+
+
+def extract_member(archive: Path, member: str, dest: Path, cap: int, url: str) -> None:
+    """Copy one entry of a downloaded zip to ``dest``, refusing a zip whose
+    entries would unpack past ``cap`` or an entry that is not there."""
+    import shutil
+    import zipfile
+    from ..errors import DataFileError
+    from ..loaders import check_zip_members
+    try:
+        check_zip_members(archive, max_unzipped=max(cap, 1))
+    except DataFileError as exc:
+        raise FetchError(f"{url}: the release's zip was refused: {exc.detail}") from None
+    with zipfile.ZipFile(archive) as zf:
+        names = zf.namelist()
+        if member not in names:
+            data = [n for n in names if n.startswith("data/")]
+            raise FetchError(f"{url}: the release's zip has no {member!r}; its data files: "
+                             f"{', '.join(data[:20]) or 'none'}")
+        with zf.open(member) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
