@@ -40,6 +40,9 @@ LAYOUTS = {
     "cla_number_and_rate_per_10k_children_2024.csv": ("cla_number", {
         "population_count": "population_type", "number": "children_count"}, {
         "Children looked after at 31 March each year": "Children looked after on 31 March each year"}),
+    "la_care_leavers_accommodation_2024.csv": ("care_leavers_accommodation", {
+        "age": "care_leaver_age", "accommodation_type": "breakdown", "number": "care_leaver_count",
+        "percentage": "care_leaver_percent"}, {}),
 }
 #: Measures the catalogue needs that a layout does not publish at all.
 NOT_IN_LAYOUT = {"csww_headline_measures_2017_to_2022.csv": {"starters_fte"}}

@@ -63,6 +63,15 @@ RENAMED: dict[str, dict[str, str]] = {
         "population_count": "population_type",
         "number": "children_count",
     },
+    # Care leavers' accommodation (17 to 21): editions to the 2024 release
+    # used age, accommodation_type, number and percentage; the 2025 release
+    # took the names of the 22 to 25 file.
+    "care_leavers_accommodation": {
+        "age": "care_leaver_age",
+        "accommodation_type": "breakdown",
+        "number": "care_leaver_count",
+        "percentage": "care_leaver_percent",
+    },
 }
 
 #: Category labels reworded between releases, per publication and filter
