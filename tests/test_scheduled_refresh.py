@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -115,3 +117,17 @@ def test_fetch_build_then_only_what_a_new_release_changes(refresh, real_dir, cap
     assert main(["fetch", "--quiet"]) == 1
     assert "gave up after" in capsys.readouterr().out
     assert _files(raw) == held
+
+
+def test_a_batch_worker_leaves_nothing_on_stderr_when_it_ends(tmp_path):
+    """Each batch worker keeps a warm kernel; when the worker ends, the
+    kernel is shut down with it, so a scheduled run's log gets no warnings
+    from orphaned kernels."""
+    code = ("from concurrent.futures import ProcessPoolExecutor\n"
+            "from helpers.batch import _init_worker\n"
+            "with ProcessPoolExecutor(1, initializer=_init_worker, initargs=({},)) as pool:\n"
+            "    assert pool.submit(int, '7').result() == 7\n")
+    # the kernel inherits the pipes, so this waits for it too
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""

@@ -221,8 +221,12 @@ def build_one(run: BatchRun, options: dict) -> Outcome:
 
 def _init_worker(env: dict) -> None:
     os.environ.update(env)
+    # A worker process ends without running atexit handlers: shut its kernel
+    # down as it ends, so the kernel does not outlive it and log that it was orphaned.
+    from multiprocessing.util import Finalize
+    from .pack import _shutdown_warm, warm_kernel
+    Finalize(None, _shutdown_warm, exitpriority=10)
     # Start the warm kernel now, while the first task is being sent.
-    from .pack import warm_kernel
     try:
         warm_kernel()
     except Exception:  # reported by the first build instead
