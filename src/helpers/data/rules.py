@@ -181,6 +181,6 @@ def why_missing(publication: str, measures: list[str], notes: dict | None) -> st
 def missing_line(m: dict) -> str:
     """One line of the missing-measures report: which file lacks which
     measures, the pack measure shown as missing, and why."""
-    why = f" ({m['why']})" if m.get("why") else ""
-    return (f"{m['files']} ({m['publication']}) lacks {', '.join(m['measures'])}{why}: {m['label']} "
+    why = f": {m['why']}" if m.get("why") else ""
+    return (f"{m['files']} ({m['publication']}) lacks {', '.join(m['measures'])}{why}. {m['label']} "
             f"({m['indicator']}) is shown as missing from the release")

@@ -119,8 +119,10 @@ def explain_missing(pub, measure: str, notes: dict | None = None) -> str:
     for column, labels in sorted((notes.get("unknown_labels") or {}).items()):
         held.append(f"{column} labels not recognised: {', '.join(repr(v) for v in labels[:6])}"
                     + (f" and {len(labels) - 6} more" if len(labels) > 6 else ""))
-    found = "; ".join(held) if held else "the file has nothing else that could hold it"
-    return f"DfE publishes it as {where}, which the file does not have ({found})"
+    lacking = "no such rows" if pub.filters else "no such column"
+    if not held:
+        return f"DfE publishes it as {where}; the file has {lacking} and nothing else that could hold it"
+    return f"DfE publishes it as {where}; the file has {lacking}; " + "; ".join(held)
 
 
 def _origin(pub, measure: str) -> str:
