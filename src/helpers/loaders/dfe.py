@@ -446,6 +446,26 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
         part = frame[col].map(lambda v, m=mapping: m.get(v) or slugify(v))
         prefix = prefix.where(prefix == "", prefix + "_") + part
 
+    value_columns, pieces = _value_pieces(pub, frame, base, prefix, path, row_numbers)
+    if not pieces:
+        raise DataFileError(path, f"has none of the value columns of {pub.title}")
+    out = pd.concat(pieces, ignore_index=True)[OBSERVATION_COLUMNS + ["row", "column"]]
+    out.attrs["layout_notes"] = _layout_notes(pub, frame, value_columns)
+    dupes = out.duplicated(["period", "area_code", "measure"], keep=False)
+    if dupes.any():
+        d = out[dupes].iloc[0]
+        raise DataFileError(path, f"has more than one row for {d.area_name} ({d.area_code}), "
+                                  f"{d.period}, measure {d.measure}",
+                            hint="The file may be two releases joined together; keep one")
+    for col in ("source", "level", "area_code", "area_name", "ons_code", "region_code",
+                "region_name", "measure", "status", "column"):
+        out[col] = out[col].astype(str)
+    return out
+
+
+def _value_pieces(pub: Publication, frame: pd.DataFrame, base: pd.DataFrame, prefix: pd.Series, path: Path,
+                  row_numbers) -> tuple[dict, list[pd.DataFrame]]:
+    """(the value columns sought, one Observations piece per value column found)."""
     pieces = []
     present = {c.lower(): c for c in frame.columns}
     value_columns = pub.values
@@ -468,20 +488,7 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
         piece["row"] = row_numbers
         piece["column"] = col
         pieces.append(piece)
-    if not pieces:
-        raise DataFileError(path, f"has none of the value columns of {pub.title}")
-    out = pd.concat(pieces, ignore_index=True)[OBSERVATION_COLUMNS + ["row", "column"]]
-    out.attrs["layout_notes"] = _layout_notes(pub, frame, value_columns)
-    dupes = out.duplicated(["period", "area_code", "measure"], keep=False)
-    if dupes.any():
-        d = out[dupes].iloc[0]
-        raise DataFileError(path, f"has more than one row for {d.area_name} ({d.area_code}), "
-                                  f"{d.period}, measure {d.measure}",
-                            hint="The file may be two releases joined together; keep one")
-    for col in ("source", "level", "area_code", "area_name", "ons_code", "region_code",
-                "region_name", "measure", "status", "column"):
-        out[col] = out[col].astype(str)
-    return out
+    return value_columns, pieces
 
 
 def _layout_notes(pub: Publication, frame: pd.DataFrame, value_columns: dict) -> dict:
