@@ -172,6 +172,25 @@ def test_discovery_names_the_candidates_when_none_or_several_match(fake, tmp_pat
             latest_ees(client, base, {"publication": "no-such-thing", "file": "x"})
 
 
+def test_attachment_patterns_match_every_years_file_name():
+    """MHCLG and Ofsted name their files differently from year to year; the
+    manifest's patterns take each name seen (and not the other publication's)."""
+    import re
+    from helpers.data.manifest import read_manifest
+    spec = {s.id: s.discover["attachment"] for s in read_manifest() if s.discover.get("service") == "govuk"}
+    seen = {"finance_ro3": ["RO3_2022-23_data_by_LA.ods", "RO3_2023-24_data_by_LA.ods",
+                            "RO3_LA_Data_2024-25_data_by_LA.ods", "RO3_LA_Data_2025-26_data_by_LA.ods"],
+            "finance_rsx": ["RSX_2022-23_data_by_LA.ods", "RSX_LA_Data_2024-25_data_by_LA.ods"],
+            "ofsted_inspections": ["LA_Inspection_Outcomes_as_at_March_2024.ods",
+                                   "LA_Inspection_Outcomes_as_at_31_March_2025.ods"]}
+    for sid, names in seen.items():
+        for other, pattern in spec.items():
+            for name in names:
+                assert bool(re.search(pattern, name, re.IGNORECASE)) == (other == sid), (other, name)
+    assert not re.search(spec["ofsted_inspections"], "Childrens_social_care_in_England_2023_underlying_data.ods",
+                         re.IGNORECASE)
+
+
 # ---------------------------------------------------------------- limits
 
 BOMB = gzip.compress(b"\0" * (1 << 30), compresslevel=9)    # 1 MB that inflates to 1 GB
