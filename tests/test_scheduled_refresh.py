@@ -34,10 +34,12 @@ runs:
 
 
 @pytest.fixture
-def refresh(real_dir, tmp_path, store_cache):
+def refresh(real_dir, tmp_path):
+    # a cache of its own: the fetched files are not the session's inputs, and the
+    # stores built here must not prune the session's shared cache under other tests
     with FakePublishers(real_dir) as fake:
         env = {**os.environ, **fake.env(), "SCRUTINY_RAW_DIR": str(tmp_path / "raw"),
-               "SCRUTINY_REPORTS_DIR": str(tmp_path / "reports"), "SCRUTINY_CACHE_DIR": str(store_cache)}
+               "SCRUTINY_REPORTS_DIR": str(tmp_path / "reports"), "SCRUTINY_CACHE_DIR": str(tmp_path / "cache")}
         (tmp_path / "runs.yml").write_text(RUNS, encoding="utf-8")
         yield fake, tmp_path, env
 
