@@ -32,7 +32,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 #: notebook has its own tests).
 SECTION_NOTEBOOKS = {"00_summary": "summary", "10_workforce": "workforce", "20_front_door": "front_door",
                      "30_child_protection": "child_protection", "40_looked_after": "looked_after",
-                     "50_care_leavers": "care_leavers", "60_spending": "spending"}
+                     "45_cla_outcomes": "cla_outcomes", "50_care_leavers": "care_leavers", "60_spending": "spending"}
 NOTEBOOKS = [NOTEBOOK_DIR / f"{stem}.ipynb" for stem in SECTION_NOTEBOOKS]
 NOTEBOOK_IDS = [p.stem for p in NOTEBOOKS]
 PARAMETERS = {"council": "Kestrel Vale", "period": None, "comparator": "statistical neighbours",
@@ -53,7 +53,7 @@ def scrutiny_meta(path: Path) -> dict:
 
 def test_there_is_a_notebook_for_the_summary_and_every_section():
     assert [scrutiny_meta(p)["section"] for p in NOTEBOOKS] == list(SECTION_NOTEBOOKS.values())
-    assert [scrutiny_meta(p)["order"] for p in NOTEBOOKS] == [0, 10, 20, 30, 40, 50, 60]
+    assert [scrutiny_meta(p)["order"] for p in NOTEBOOKS] == [0, 10, 20, 30, 40, 45, 50, 60]
     every = [scrutiny_meta(p) for p in sorted(NOTEBOOK_DIR.glob("*.ipynb"))]
     orders = [m["order"] for m in every]
     assert len(set(orders)) == len(orders), "two notebooks share a pack position"
