@@ -469,28 +469,39 @@ def annotation_notes(store, area_code: str, codes: list[str], indicator_ids: lis
     if notes is None or notes.empty:
         return []
     ind = store.indicators
-    names = dict(zip(store.areas["area_code"], store.areas["area_name"]))
     out = []
     for i in store.catalogue:
         if i.id not in indicator_ids or i.id not in set(notes["indicator"]):
             continue
         mine = ind[(ind["indicator"] == i.id) & (ind["area_code"] == area_code) & (ind["status"] == "ok")]
         latest = _latest_ok(mine, period) if len(mine) else _latest_ok(ind[ind["indicator"] == i.id], period)
-        if latest is None:
-            continue
-        rows = notes[(notes["indicator"] == i.id) & (notes["period"] == latest) & notes["area_code"].isin(codes)]
-        for r in rows.itertuples():
-            when = i.period_label(latest)
-            if r.area_code == area_code and not math.isnan(r.lower_95):
-                text = (f"{names.get(r.area_code, r.area_code)}, {when}: the publisher's 95% confidence interval is "
-                        f"{i.format_value(r.lower_95, with_unit=False)} to {i.format_value(r.upper_95)}")
-                if not math.isnan(r.lower_998):
-                    text += f" (99.8%: {i.format_value(r.lower_998, with_unit=False)} to {i.format_value(r.upper_998)})"
-                out.append({"label": i.label, "text": text + "."})
-            if r.note:
-                prefix = "" if r.note.startswith(names.get(r.area_code, "\0")) else \
-                    f"{names.get(r.area_code, r.area_code)}, {when}: "
-                out.append({"label": i.label, "text": prefix + r.note.rstrip(".") + "."})
+        if latest is not None:
+            out += [{"label": i.label, "text": t} for t in figure_notes(store, i, latest, codes, area_code)]
+    return out
+
+
+def figure_notes(store, indicator, period: int, codes, area_code: str) -> list[str]:
+    """Sentences on one indicator's figures for ``codes`` in ``period``: the
+    publisher's value notes and, for the council, its confidence limits; how
+    a computed regional or England figure was made."""
+    notes = getattr(store, "annotations", None)
+    if notes is None or notes.empty:
+        return []
+    rows = notes[(notes["indicator"] == indicator.id) & (notes["period"] == period) & notes["area_code"].isin(codes)]
+    names = dict(zip(store.areas["area_code"], store.areas["area_name"]))
+    when, fmt = indicator.period_label(period), indicator.format_value
+    out = []
+    for r in rows.itertuples():
+        name = names.get(r.area_code, r.area_code)
+        if r.area_code == area_code and not math.isnan(r.lower_95):
+            text = (f"{name}, {when}: the publisher's 95% confidence interval is "
+                    f"{fmt(r.lower_95, with_unit=False)} to {fmt(r.upper_95)}")
+            if not math.isnan(r.lower_998):
+                text += f" (99.8%: {fmt(r.lower_998, with_unit=False)} to {fmt(r.upper_998)})"
+            out.append(text + ".")
+        if r.note:
+            prefix = "" if r.note.startswith(name) else f"{name}, {when}: "
+            out.append(prefix + r.note.rstrip(".") + ".")
     return out
 
 

@@ -689,9 +689,12 @@ class Section(_Context):
         return f"{_possessive(self.name)} series for this measure starts at {ind.period_label(first)}."
 
     def _other_notes(self, c) -> list[str]:
-        """Notes under the definition: none beyond the caveat today (joint
-        returns, periods and series starts have notes of their own above)."""
-        return []
+        """Notes under the definition: the publisher's notes and confidence
+        limits for the council's figure, and how a regional or England figure
+        the publisher does not give was computed (joint returns, periods and
+        series starts have notes of their own above)."""
+        from .render import figure_notes
+        return figure_notes(self.store, c.indicator, c.period, [self.code, c.region_code, "E92000001"], self.code)
 
     def _charts(self, c, subject: str) -> list[str]:
         """Three charts an indicator: its neighbours (bars), its trend (lines)
