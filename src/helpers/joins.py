@@ -88,19 +88,23 @@ def attach_name_keyed(areas: pd.DataFrame, items, warns: list[str]) -> list:
     items: each name is matched as a user's typed name is (case,
     punctuation, 'St.' and '&' ignored), the current council winning over an
     older namesake."""
-    from .geography import resolve_council
+    from .geography import normalise_name, resolve_council
     found = [item for item in items if item[0] in NAME_KEYED]
     if not found:
         return []
     la_areas = areas[areas["level"] == "la"]
+    normalised = la_areas["area_name"].map(normalise_name)
+    once = ~normalised.duplicated(keep=False)   # a name two councils share (Dorset) goes the long way
+    quick = dict(zip(normalised[once], la_areas.loc[once, "area_code"]))
     lookup = la_areas.set_index("area_code")[["area_name", "region_code", "region_name"]].copy()
     lookup["area_code"] = lookup.index
     out = []
     for pub, path, frame in found:
         codes: dict[str, str] = {}
         for name in frame.loc[frame["level"] == "la", "area_name"].unique():
+            wanted = _NAME_ALIASES.get(str(name).lower(), name)
             try:
-                codes[name] = resolve_council(_NAME_ALIASES.get(str(name).lower(), name), la_areas)
+                codes[name] = quick.get(normalise_name(wanted)) or resolve_council(wanted, la_areas)
             except ScrutinyError:
                 pass
         key = frame["area_name"].map(codes)
