@@ -108,8 +108,10 @@ def computed_areas(indicators: pd.DataFrame, catalogue, area_names: dict[str, st
         targets = {} if "regional" in levels else _groups(la)
         if "national" not in levels:
             targets[ENGLAND] = sorted(set(la["area_code"].astype(str)) - {c for c in la["area_code"] if "/" in c})
-        what = "numerators over the sum of their denominators" if ind.unit != "per_10k" else \
-            "counts over the sum of their populations"
+        what = {"per_10k_population": "counts over the sum of their populations",
+                "per_child_population": "spending over the sum of their populations"}.get(
+            ind.derive or "", "counts over the sum of their populations" if ind.unit == "per_10k"
+            else "numerators over the sum of their denominators")
         for code, members in targets.items():
             value, num, den, status, covered, missing = _one_area(la, members, combined.get((iid, period), set()),
                                                                   _scale(ind))
