@@ -5,7 +5,8 @@ figure is folded into Hackney's), every measure's latest figure equals the
 source file's figure computed here independently (the csv module for the
 CSV releases, a plain spreadsheet read for Ofsted's and MHCLG's workbooks);
 regions and England are the publisher's where it gives them and otherwise
-computed from councils, London once."""
+computed from councils, London once. (That one council and all councils
+agree on every field of every measure is tested in test_stats.)"""
 
 from __future__ import annotations
 
@@ -377,21 +378,3 @@ def test_rsx_share_england_is_computed_from_councils(real_store, real_dir):
     assert row["source"].endswith("(computed from councils)")
     assert row["value"] == pytest.approx(csc[both].sum() / total[both].sum() * 100, rel=1e-9)
     assert both.sum() == 150  # Birmingham, Cumberland and Slough sent no return
-
-
-# --------------------------------------------------------------------------- one council and all councils
-
-def test_one_council_and_all_councils_agree_on_the_new_measures(real_store):
-    from helpers.compare import compare_all, compare_council
-    ids = ["hc_dental", "cp_icpc_timely", "cp_injury_admissions", "suff_ch_places_rate", "hc_sdq_average",
-           "hc_ks4_att8", "fd_factor_neglect", "sp_csc_share"]
-    table = compare_all(real_store, indicators=ids)
-    for code in ("878", "201", "370"):
-        for c in compare_council(real_store, code, indicators=ids):
-            row = table[(table.area_code == code) & (table.indicator == c.indicator_id)].iloc[0]
-            assert row["period"] == c.period and row["status"] == c.status
-            for field, got in (("value", c.value), ("neighbour_mean", c.neighbour_mean), ("england", c.england),
-                               ("rank", c.rank), ("position", c.position)):
-                assert row[field] == pytest.approx(got, nan_ok=True), (code, c.indicator_id, field)
-            assert (row["band"] if isinstance(row["band"], str) else None) == c.band
-            assert row["trend"] == c.trend_3.direction and row["funnel"] == c.funnel.classification
