@@ -638,8 +638,7 @@ class Section(_Context):
             return Html(head + "<p>The data holds no figures for these measures.</p></section>")
         comps = [self.comparison(i) for i in ids]
         region = next((c.region_name for c in comps if c.region_name), "") or "Region"
-        cols = ["Measure", "Period", self.name, self.neighbour_word, region, "England",
-                "Quartile band (all councils)", "Trend (3 years)"]
+        cols = ["Measure", "Period", self.name, self.neighbour_word, region, "England", "Trend (3 years)"]
         rows = []
         for c in comps:
             ind = c.indicator
@@ -651,7 +650,6 @@ class Section(_Context):
                      f'<td class="num">{_e(_table_value(ind, c.neighbour_mean))}</td>',
                      f'<td class="num">{_e(_table_value(ind, c.region_value))}</td>',
                      f'<td class="num">{_e(_table_value(ind, c.england))}</td>',
-                     f"<td>{_e(band_words(c.band, context=c.is_context))}</td>",
                      f"<td>{_e(trend_words(c.trend_3.direction, c.trend_3.judgement))}</td>"]
             rows.append("<tr>" + "".join(cells) + "</tr>")
         thead = "".join(f'<th scope="col">{_e(col)}</th>' for col in cols)
@@ -660,9 +658,9 @@ class Section(_Context):
         return Html(head + lead + f'<table class="summary-table"><caption>{_e(title)}: {_e(self.name)} against '
                     f"{_e(self.comparator_label)}, its region and England ({_e('; '.join(units))})</caption>"
                     f"<thead><tr>{thead}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-                    '<p class="note">Quartile band: where the council sits among all English councils. Trend: '
-                    "the direction over the three latest years, called rising or falling only when the change "
-                    "is beyond chance. Each measure's definition and source are in the appendix.</p></section>")
+                    '<p class="note">Trend: the direction over the three latest years, called rising or falling '
+                    "only when the change is beyond chance. Each measure's definition and source are in the "
+                    "appendix.</p></section>")
 
     def questions(self) -> Html:
         """"Questions members may wish to ask", from this section's findings."""
@@ -684,9 +682,13 @@ class Section(_Context):
         if first <= eng_first:
             return ""
         ind = c.indicator
-        if self._reorganisation_note() and int(self.area.get("first_period") or 0) > eng_first:
-            return ""  # said once, at the start of the section
-        return f"{_possessive(self.name)} series for this measure starts at {ind.period_label(first)}."
+        created = int(self.area.get("first_period") or 0)
+        # said once, at the start of the section; but a publisher may give today's council figures
+        # from before it existed (OHID), and then the series start is its own
+        if self._reorganisation_note() and eng_first < created <= first:
+            return ""
+        when = ("in " if ind.period_basis in ("financial year", "academic year") else "at ") + ind.period_label(first)
+        return f"{_possessive(self.name)} series for this measure starts {when}."
 
     def _other_notes(self, c) -> list[str]:
         """Notes under the definition: the publisher's notes and confidence
