@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import pandas as pd
 import pytest
+from csvfiles import council_rows, number
 
 C3 = "c3_factors_identified_at_end_of_assessment_2018_to_2025.csv"
 C4 = "c4_children_in_need_section_47s_and_icpcs_2013_to_2025.csv"
@@ -137,17 +138,7 @@ for _key, _cols in _FACTORS.items():
 NOT_DFE = {"cp_injury_admissions", "suff_ch_places_rate", "suff_ch_private_share", "sp_csc_share"}
 
 
-@lru_cache(maxsize=None)
-def table(path):
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return [r for r in csv.DictReader(fh) if r["geographic_level"] == "Local authority"]
-
-
-def number(cell):
-    try:
-        return float(cell)
-    except ValueError:
-        return None
+table = council_rows
 
 
 def period_cell(period: int, academic: bool) -> str:

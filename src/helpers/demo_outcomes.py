@@ -398,6 +398,16 @@ def _academic(rows: list[list]) -> list[list]:
     return rows
 
 
+def _pupils(m, r: _Draw, per_child: float):
+    """(year, council, group, pupils) for every school year, council and
+    group, the pupils drawn in turn (lazily, so a caller's own draws for a
+    row come before the next row's)."""
+    for year in ACADEMIC_YEARS:
+        for c in d._sorted_councils(lambda c: d._in_cin(c, year)):
+            for group in GROUPS:
+                yield year, c, group, r.count(per_child * m.pop_for(c.la_code, year) * _group_need(c, group))
+
+
 def _group_need(c, group: str) -> float:
     """How many pupils a group has, relative to children in need; the island
     council looks after no children (as the Isles of Scilly)."""
@@ -445,17 +455,14 @@ def _absence_values(r: _Draw, pupils: int, group: str, phase: str) -> tuple[dict
 
 def _absence(m, r: _Draw) -> list[list]:
     rows = []
-    for year in ACADEMIC_YEARS:
-        for c in d._sorted_councils(lambda c: d._in_cin(c, year)):
-            for group in GROUPS:
-                base = r.count(0.0078 * m.pop_for(c.la_code, year) * _group_need(c, group))
-                for phase, share in _PHASES.items():
-                    pupils = base if phase == "Total" else r.binom(base, share)
-                    v, codes = _absence_values(r, pupils, group, phase)
-                    if year == 2020:   # no absence figures for 2019/20 (COVID-19)
-                        v, codes = {}, {}
-                    rows.append(d._Row(year, d._la_area(c), ("six half terms", group, phase), v, codes,
-                                       available=year != 2020))
+    for year, c, group, base in _pupils(m, r, 0.0078):
+        for phase, share in _PHASES.items():
+            pupils = base if phase == "Total" else r.binom(base, share)
+            v, codes = _absence_values(r, pupils, group, phase)
+            if year == 2020:   # no absence figures for 2019/20 (COVID-19)
+                v, codes = {}, {}
+            rows.append(d._Row(year, d._la_area(c), ("six half terms", group, phase), v, codes,
+                               available=year != 2020))
     agg = d._aggregate(rows, _ABSENCE_COUNTS, _absence_derive, round_counts=True)
     agg = [x if x.year != 2020 else d._Row(x.year, x.area, x.filters, {}, {}, available=False) for x in agg]
     return _academic([d._format_row(x, _ABSENCE_COLS, order_b=True) for x in d._order(rows + agg)])
@@ -486,27 +493,28 @@ def _version(year: int) -> str:
     return "Revised" if year == ACADEMIC_YEARS.stop - 1 else "Final"
 
 
+def _ks2_values(r: _Draw, n: int, group: str) -> tuple[dict, dict]:
+    v, codes = {}, {}
+    for subject, p in _KS2_SUBJECTS.items():
+        met = r.binom(n, p * _GROUP_ATTAIN[group] * r.rng.lognormal(0, 0.12))
+        v.update({f"t_{subject}_eligible_pupils": n, f"t_{subject}_met_expected_standard": met,
+                  f"pt_{subject}_met_expected_standard": _share(met, n)})
+        if 1 <= met <= 5:
+            codes[f"t_{subject}_met_expected_standard"] = codes[f"pt_{subject}_met_expected_standard"] = "c"
+    if 1 <= n <= 5:
+        codes = {col: "c" for col in _KS2_COLS}
+    elif n == 0:
+        codes = {col: "z" for col in _KS2_COLS if not col.endswith("eligible_pupils")}
+    return v, codes
+
+
 def _ks2(m, r: _Draw) -> list[list]:
     rows = []
-    for year in ACADEMIC_YEARS:
+    for year, c, group, n in _pupils(m, r, 0.0007):
         tested = year not in (2020, 2021)   # no key stage 2 tests in 2019/20 or 2020/21
-        for c in d._sorted_councils(lambda c: d._in_cin(c, year)):
-            for group in GROUPS:
-                n = r.count(0.0007 * m.pop_for(c.la_code, year) * _group_need(c, group))
-                v, codes = {}, {}
-                for subject, p in _KS2_SUBJECTS.items():
-                    met = r.binom(n, p * _GROUP_ATTAIN[group] * r.rng.lognormal(0, 0.12))
-                    v.update({f"t_{subject}_eligible_pupils": n, f"t_{subject}_met_expected_standard": met,
-                              f"pt_{subject}_met_expected_standard": _share(met, n)})
-                    if 1 <= met <= 5:
-                        codes[f"t_{subject}_met_expected_standard"] = "c"
-                        codes[f"pt_{subject}_met_expected_standard"] = "c"
-                if 1 <= n <= 5:
-                    codes = {col: "c" for col in _KS2_COLS}
-                elif n == 0:
-                    codes = {col: "z" for col in _KS2_COLS if not col.endswith("eligible_pupils")}
-                rows.append(d._Row(year, d._la_area(c), (group, _version(year)), v if tested else {},
-                                   codes if tested else {}, available=tested))
+        v, codes = _ks2_values(r, n, group)
+        rows.append(d._Row(year, d._la_area(c), (group, _version(year)), v if tested else {},
+                           codes if tested else {}, available=tested))
     agg = d._aggregate(rows, _KS2_COUNTS, _ks_derive(_KS2_PAIRS), round_counts=True)
     agg = [x if x.year not in (2020, 2021) else d._Row(x.year, x.area, x.filters, {}, {}, available=False)
            for x in agg]
@@ -547,14 +555,11 @@ def _ks4_values(r: _Draw, n: int, group: str) -> tuple[dict, dict]:
 
 def _ks4(m, r: _Draw) -> list[list]:
     rows = []
-    for year in ACADEMIC_YEARS:
-        for c in d._sorted_councils(lambda c: d._in_cin(c, year)):
-            for group in GROUPS:
-                n = r.count(0.0008 * m.pop_for(c.la_code, year) * _group_need(c, group))
-                v, codes = _ks4_values(r, n, group)
-                if 1 <= n <= 5:
-                    codes = {col: "c" for col in _KS4_COLS[:11]}
-                rows.append(d._Row(year, d._la_area(c), (group, _version(year)), v, codes))
+    for year, c, group, n in _pupils(m, r, 0.0008):
+        v, codes = _ks4_values(r, n, group)
+        if 1 <= n <= 5:
+            codes = {col: "c" for col in _KS4_COLS[:11]}
+        rows.append(d._Row(year, d._la_area(c), (group, _version(year)), v, codes))
     agg = d._aggregate(rows, _KS4_COUNTS, _ks4_derive, round_counts=False, decimals=2)
     for x in agg:
         for col in ("t_pupils", "t_l2basics_95", "t_l2basics_94", "t_ebacc_e_ptq_ee"):
