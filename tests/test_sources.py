@@ -110,8 +110,8 @@ def test_project_manifest_is_valid_and_complete():
     assert all("Open Government Licence" in s.licence for s in srcs)
     if REAL_DIR.exists():   # every canonical name is the real release's name
         assert {s.filename for s in srcs if s.id != "sn_model_2021"} <= {p.name for p in REAL_DIR.iterdir()}
-    # every source is found through a publisher's service, except the neighbour models
-    assert {s.id for s in srcs if s.service == "manual"} == {"sn_model_2025", "sn_model_2021"}
+    # every source is found through a publisher's service, except the neighbour models and OHID's
+    assert {s.id for s in srcs if s.service == "manual"} == {"sn_model_2025", "sn_model_2021", "ohid_fingertips"}
 
 
 def test_manifest_rejects_unknown_key(tmp_path):
