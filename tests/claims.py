@@ -5,7 +5,8 @@ recomputed here from the store's table with plain pandas (not the engine).
 Claims checked: comparisons ("higher than", "lower than", "similar to" a
 named figure), ranks and "joint" (among neighbours, in the region, among all
 councils, with the quarter), trends ("has fallen each year since", "is lower
-than at", "though up from", "though it has not fallen every year", and the
+than at" (or "in" a school or financial year), "though up from", "though it
+has not fallen every year", and the
 older "has fallen for three years" / "over five years"), changes since last
 year, and "too few to compare". :func:`check_text` returns one
 :class:`Claim` per claim found, with whether it is true.
@@ -270,7 +271,9 @@ def _steps(t: Truth, iid, code, start: int, end: int) -> list[float]:
 
 _EACH = re.compile(r"has (risen|fallen) each year since ([^,]+), from ([^ ]+(?: per 10,000)?) to (\S+(?: per 10,000)?)"
                    r"\.(?:\s|$)")
-_THAN = re.compile(r"is (higher|lower) than at (.+?) \(([^)]+)\)(?:, though (up|down) from (.+?) at (.+?)|, though "
+# a school or financial year is 'in 2021-22' or 'in the 2022/23 school year', other periods 'at 31 March 2023'
+_WHEN = r"(?:at |in (?:the )?)(.+?)(?: school year)?"
+_THAN = re.compile(rf"is (higher|lower) than {_WHEN} \(([^)]+)\)(?:, though (up|down) from (.+?) {_WHEN}|, though "
                    r"it has not (?:risen|fallen) every year)?\.(?:\s|$)")
 _OLD = re.compile(r"has (risen|fallen) (for|over) (three|five) years")
 

@@ -53,11 +53,18 @@ EES_PUBLICATIONS = {
         ("la_care_leavers_activity.csv", "Care leavers' activity"),
         ("la_children_who_ceased_during_the_year.csv", "Children who ceased to be looked after"),
         ("la_cla_during_year_new_placements.csv", "New placements"),
+        ("la_conviction_health_outcome_cla.csv", "Outcomes: health, convictions and substance misuse"),
     ]),
     "stability-measures-for-children-looked-after-in-england": ("Stability measures for children looked after", [
         ("la_cla_swcount.csv", "Social worker changes"),
         ("la_cla_school_moves.csv", "School moves"),
     ]),
+    "outcomes-for-children-in-need-including-children-looked-after-by-local-authorities-in-england": (
+        "Outcomes for children in need, including children looked after by local authorities in England", [
+            ("absence_la.csv", "Absence by local authority"),
+            ("ks2_la.csv", "Key stage 2 attainment by local authority"),
+            ("ks4_la.csv", "Key stage 4 attainment by local authority"),
+        ]),
 }
 FINANCE_COLLECTION = "/government/collections/local-authority-revenue-expenditure-and-financing"
 OFSTED_COLLECTION = "/government/collections/childrens-social-care-statistics"
@@ -185,7 +192,8 @@ class FakePublishers:
                 ("Children's social care in England 2023", of_old, "2023-07-20T09:30:00Z"),
                 ("Children's social care in England 2025", of_new, "2025-07-17T09:30:00Z")),
             of_old: page("CSC 2023", [attachment("Childrens_social_care_in_England_2023_underlying_data.ods")]),
-            of_new: page("CSC 2025", [attachment("LA_Inspection_Outcomes_as_at_31_March_2025.ods")]),
+            of_new: page("CSC 2025", [attachment("LA_Inspection_Outcomes_as_at_31_March_2025.ods"),
+                                      attachment("Childrens_social_care_in_England_2023_underlying_data.ods")]),
         }
 
     # ---------------------------------------------------------- ArcGIS

@@ -43,8 +43,10 @@ def _pct(num: str, den: str, nd: int, scale: int = 100) -> Decimal:
 # ---------------------------------------------------------------------------
 
 def test_writes_every_file(demo_dir):
+    from helpers.demo_outcomes import OUTCOME_FILES
+    from helpers.demo_publishers import PUBLISHER_FILES
     names = sorted(p.name for p in demo_dir.iterdir())
-    assert names == sorted([*demo.DEMO_FILES, demo.DEMO_FINANCE_FILE])
+    assert names == sorted([*demo.DEMO_FILES, demo.DEMO_FINANCE_FILE, *OUTCOME_FILES, *PUBLISHER_FILES])
 
 
 def test_finance_workbook_loads_like_the_real_one(demo_dir):
@@ -80,7 +82,13 @@ def test_no_partial_files_left(demo_dir):
     assert not [p for p in demo_dir.iterdir() if p.name.endswith(".part")]
 
 
-@pytest.mark.parametrize("name", demo.DEMO_FILES)
+def _outcome_files():
+    from helpers.demo_outcomes import OUTCOME_FILES
+    from helpers.demo_publishers import FINGERTIPS_FILE
+    return [*OUTCOME_FILES, FINGERTIPS_FILE]
+
+
+@pytest.mark.parametrize("name", [*demo.DEMO_FILES, *_outcome_files()])
 def test_header_bytes_match_real_file(demo_dir, name):
     """Header line, byte-order mark included, equals the real release's."""
     real = REAL_DIR / name
@@ -378,3 +386,60 @@ def test_demo_names_are_not_real_councils():
         rows = list(csv.DictReader(fh))
     names = {r["UTLA23NM"] for r in rows} | {r["LTLA23NM"] for r in rows}
     assert not names & {c.name for c in demo.DEMO_COUNCILS}
+
+
+# ---------------------------------------------------------------------------
+# The outcome, child protection, placement and sufficiency files
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", _outcome_files())
+def test_outcome_file_is_read_as_its_real_publication(demo_dir, name):
+    from helpers.loaders import identify, load
+    real = REAL_DIR / name
+    if not real.exists():
+        pytest.skip(f"real file {real} not present")
+    pub = identify(demo_dir / name)
+    assert pub == identify(real)
+    _, demo_obs = load(demo_dir / name)
+    _, real_obs = load(real)
+    # the demo carries the real file's measures (a demo may lack a breakdown with no children in it)
+    assert set(demo_obs["measure"]) <= set(real_obs["measure"]) and len(set(demo_obs["measure"])) > 0.9 * len(
+        set(real_obs["measure"]))
+
+
+@pytest.mark.parametrize("name", ["absence_la.csv", "ks2_la.csv", "ks4_la.csv"])
+def test_school_outcome_files_use_academic_years(demo_dir, name):
+    df = _read(demo_dir / name)
+    assert set(df.time_identifier) == {"Academic year"}
+    assert set(df.time_period) == {"201819", "201920", "202021", "202122", "202223", "202324", "202425"}
+    la = df[df.geographic_level == "Local authority"]
+    value_cols = [c for c in df.columns if c.startswith(("t_", "pt_", "avg_", "p8score"))]
+    for col in value_cols:
+        assert all(v in CODES or _num(v) is not None for v in la[col]), (name, col)
+
+
+def test_school_outcomes_missing_in_the_covid_years_as_in_the_real_files(demo_dir):
+    absence = _read(demo_dir / "absence_la.csv")
+    assert set(absence.loc[absence.time_period == "201920", "pt_overall"]) == {"x"}
+    ks2 = _read(demo_dir / "ks2_la.csv")
+    assert set(ks2.loc[ks2.time_period.isin(["201920", "202021"]), "pt_rwm_met_expected_standard"]) == {"x"}
+
+
+def test_island_council_has_no_children_looked_after_in_the_outcome_files(demo_dir):
+    health = _read(demo_dir / "la_conviction_health_outcome_cla.csv")
+    island = health[health.la_name == "Isle of Gannet"]
+    assert set(island.children_percent) == {"z"}
+    ks4 = _read(demo_dir / "ks4_la.csv")
+    cla = ks4[(ks4.la_name == "Isle of Gannet") & (ks4.social_care_group == "CLA 12 months at 31 March")]
+    assert set(cla.t_pupils) == {"0"}
+
+
+def test_demo_builds_every_new_measure_with_regions_and_england(demo_store):
+    new = [i for i in demo_store.catalogue if i.section == "cla_outcomes" or i.id.startswith(
+        ("cp_s47", "cp_icpc", "cp_injury", "np_", "pc_", "ceased_", "suff_", "fd_factor_", "sp_csc_share"))]
+    assert len(new) >= 45
+    table = demo_store.indicators
+    for ind in new:
+        rows = table[(table["indicator"] == ind.id) & (table["status"] == "ok")]
+        assert {"la", "regional", "national"} <= set(rows["level"]), ind.id
+        assert rows[rows["level"] == "la"]["area_code"].nunique() >= 3, ind.id

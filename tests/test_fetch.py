@@ -23,7 +23,7 @@ from helpers.data.web import Client, Limits
 from helpers.errors import FetchError
 
 CSWW = "csww_indicators_2017_to_2025.csv"
-MANUAL = {"sn_model_2025", "sn_model_2021"}
+MANUAL = {"sn_model_2025", "sn_model_2021", "ohid_fingertips"}
 
 
 @pytest.fixture(autouse=True)
@@ -72,8 +72,9 @@ def test_fetch_fills_an_empty_folder_then_downloads_nothing(fake, tmp_path):
     for name in ("csww_indicators_2017_to_2025.csv", "la_cla_swcount.csv", "RO3_LA_Data_2024-25_data_by_LA.ods",
                  "LA_Inspection_Outcomes_as_at_31_March_2025.ods"):
         assert (raw / name).read_bytes() == (SHARED_DFE / name).read_bytes()
-    # C4 and the 2023 Ofsted spreadsheet are offered too but match no source
-    assert "c4_children_in_need_section_47s_and_icpcs_2013_to_2025.csv" not in fake.downloads
+    # the children in need publication's C4 file is taken for its own source, beside B1, C1 and the rest
+    assert (raw / "c4_children_in_need_section_47s_and_icpcs_2013_to_2025.csv").read_bytes() == (
+        SHARED_DFE / "c4_children_in_need_section_47s_and_icpcs_2013_to_2025.csv").read_bytes()
     from helpers.geography import load_utla_lookup
     assert load_utla_lookup(raw / "LTLA-UTLA_Apr23_Lookup_England-Wales.csv").equals(
         load_utla_lookup(SHARED_DFE / "LTLA-UTLA_Apr23_Lookup_England-Wales.csv"))

@@ -23,6 +23,7 @@ SECTION_NOTEBOOKS = [
     ("20_front_door", "front_door", "Front door and children in need", 20),
     ("30_child_protection", "child_protection", "Child protection", 30),
     ("40_looked_after", "looked_after", "Children looked after and placement stability", 40),
+    ("45_cla_outcomes", "cla_outcomes", "Health and education of children looked after", 45),
     ("50_care_leavers", "care_leavers", "Care leavers", 50),
     ("60_spending", "spending", "Spending and inspection", 60),
 ]

@@ -16,8 +16,8 @@ from conftest import scrutiny_env
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-OFFICIAL_SECTIONS = ["summary", "workforce", "front_door", "child_protection", "looked_after", "care_leavers",
-                     "spending"]
+OFFICIAL_SECTIONS = ["summary", "workforce", "front_door", "child_protection", "looked_after", "cla_outcomes",
+                     "care_leavers", "spending"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packs")]
 

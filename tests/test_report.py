@@ -182,7 +182,7 @@ def test_demo_reorganised_council_says_its_series_starts_later(report_env):
 
 def test_demo_spending_section_has_its_figures(report_env):
     section = report.open_section("spending", council="Kestrel Vale", data="demo")
-    assert section.indicators == ["sp_csc_per_child", "sp_cla_share"]
+    assert section.indicators == ["sp_csc_per_child", "sp_cla_share", "sp_csc_share"]
     c = section.comparison("sp_csc_per_child")
     store = report._load_store("demo")
     assert c.value == pytest.approx(store.value("952", "sp_csc_per_child", 2025))

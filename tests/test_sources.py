@@ -104,12 +104,14 @@ def test_project_manifest_is_valid_and_complete():
     assert ids == {"csww", "cin_b1", "cin_c1", "cin_c3", "cp_d3", "cp_d5", "cla_number",
                    "cla_placement_stability", "cla_swcount", "care_leavers_accommodation",
                    "care_leavers_activity", "ons_population", "sn_model_2025", "utla_lookup",
-                   "finance_ro3", "finance_rsx", "ofsted_inspections", "sn_model_2021"}
+                   "finance_ro3", "finance_rsx", "ofsted_inspections", "sn_model_2021", "cin_c4",
+                   "cla_health_outcomes", "cla_new_placements", "cla_ceased", "cla_school_moves", "cin_absence",
+                   "cin_ks2", "cin_ks4", "ohid_fingertips", "ofsted_providers"}
     assert all("Open Government Licence" in s.licence for s in srcs)
     if REAL_DIR.exists():   # every canonical name is the real release's name
         assert {s.filename for s in srcs if s.id != "sn_model_2021"} <= {p.name for p in REAL_DIR.iterdir()}
-    # every source is found through a publisher's service, except the neighbour models
-    assert {s.id for s in srcs if s.service == "manual"} == {"sn_model_2025", "sn_model_2021"}
+    # every source is found through a publisher's service, except the neighbour models and OHID's
+    assert {s.id for s in srcs if s.service == "manual"} == {"sn_model_2025", "sn_model_2021", "ohid_fingertips"}
 
 
 def test_manifest_rejects_unknown_key(tmp_path):

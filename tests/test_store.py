@@ -5,14 +5,13 @@ joint returns; the cache; a failed build leaves the previous store intact."""
 
 from __future__ import annotations
 
-import csv
 import math
 import shutil
-from functools import lru_cache
 
 import pandas as pd
 import pytest
 
+from csvfiles import council_rows, number
 from helpers.errors import DataFileError
 from helpers.store import load_store
 
@@ -72,17 +71,7 @@ SPEC = {
 COUNCILS = {"Dorset": {"835", "838"}, "Devon": {"878"}, "Worcestershire": {"885"}}
 
 
-@lru_cache(maxsize=None)
-def rows(path):
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return [r for r in csv.DictReader(fh) if r["geographic_level"] == "Local authority"]
-
-
-def number(cell):
-    try:
-        return float(cell)
-    except ValueError:
-        return None
+rows = council_rows
 
 
 def expected_values(real_dir, indicator, codes):

@@ -111,6 +111,18 @@ SOURCE_NAMES = {
     "ons_population": "ONS, Mid-year population estimates",
     "finance_ro3": "MHCLG, Local authority revenue outturn (RO3)",
     "ofsted_inspections": "Ofsted, Children's services inspection outcomes",
+    "cin_c3": "DfE, Children in need",
+    "cin_c4": "DfE, Children in need",
+    "cla_health_outcomes": "DfE, Children looked after in England including adoptions",
+    "cla_new_placements": "DfE, Children looked after in England including adoptions",
+    "cla_ceased": "DfE, Children looked after in England including adoptions",
+    "cla_school_moves": "DfE, Stability measures for children looked after in England",
+    "cin_absence": "DfE, Outcomes for children in need, including children looked after",
+    "cin_ks2": "DfE, Outcomes for children in need, including children looked after",
+    "cin_ks4": "DfE, Outcomes for children in need, including children looked after",
+    "ohid_fingertips": "OHID, Fingertips public health profiles",
+    "ofsted_providers": "Ofsted, Children's social care in England (providers and places)",
+    "finance_rsx": "MHCLG, Local authority revenue outturn (RSX)",
     "local": "Council's own performance data",
 }
 
@@ -1058,9 +1070,10 @@ def _line_style(role: str) -> dict:
 
 def _short_period(indicator: Indicator, period: int, long_form: bool) -> str:
     """Tick labels from the indicator's period label: '30 September\\n2025'
-    when there is room, else 'Sep\\n2025'; financial years stay '2024-25'."""
+    when there is room, else 'Sep\\n2025'; financial and school years stay
+    '2024-25' and '2024/25'."""
     label = indicator.period_label(int(period))
-    if indicator.period_basis == "financial year":
+    if indicator.period_basis in ("financial year", "academic year"):
         return label
     *words, year = label.split()
     if long_form:
@@ -1856,8 +1869,10 @@ def _glance_panel(head: Axes, ax: Axes, ind: Indicator, sub: pd.DataFrame, counc
 
 
 def _period_at(ind: Indicator, period: int) -> str:
-    """'at 30 September 2025' or 'in 2024-25', for sentences."""
+    """'at 30 September 2025', 'in 2024-25' or 'in the 2024/25 school year', for sentences."""
     label = ind.period_label(int(period))
+    if ind.period_basis == "academic year":
+        return f"in the {label} school year"
     return f"in {label}" if ind.period_basis == "financial year" else f"at {label}"
 
 

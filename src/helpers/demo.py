@@ -1057,6 +1057,10 @@ def _build(seed: int) -> dict[str, bytes]:
         header, bom = _HEADERS[name]
         out[name] = _csv_bytes(header, tables[name], bom)
     out[DEMO_FINANCE_FILE] = _ro3_workbook(m, seed)
+    from .demo_outcomes import outcome_files
+    from .demo_publishers import publisher_files
+    out.update(outcome_files(m, fam, seed))
+    out.update(publisher_files(m, seed))
     return out
 
 
@@ -1077,6 +1081,17 @@ def _ro3_workbook(m: "_Model", seed: int) -> bytes:
     """2024-25 spend (£ thousand) for the demo's current councils: spend per
     child rises with need, about £900 to £2,000; looked-after children take
     roughly half of it. The same seed gives the same bytes."""
+    rows = _ro3_rows(m, seed)
+    header = ["E-code", "ONS Code", "Local authority", "Notes", "Class", *[h for h, _ in _RO3_COLUMNS]]
+    codes = [None] * 5 + [code for _, code in _RO3_COLUMNS]
+    grid = [["Revenue Outturn (RO) 2024-25: Social Care and Public Health (RO3) data - DEMO, fictional councils"],
+            ["Data are reported in £ thousand."], header, *rows, codes]
+    return _ods_bytes("RO3_LA_Data_202425", grid)
+
+
+def _ro3_rows(m: "_Model", seed: int) -> list[list]:
+    """The RO3 rows: each current council's E-code, ONS code, name, notes,
+    class, then looked-after, total and net spend (£ thousand), and England."""
     rng = np.random.default_rng([seed, 2425])
     rows, totals = [], np.zeros(3)
     for i, c in enumerate(DEMO_COUNCILS):
@@ -1092,16 +1107,18 @@ def _ro3_workbook(m: "_Model", seed: int) -> bytes:
         rows.append([f"E9{i:03d}", c.ons_code, f"{c.name} {'CC' if kind == 'SC' else kind}", None, kind,
                      cla, total, net])
     rows.append(["Eng", "E92000001", "ENGLAND", None, "Eng", *[int(t) for t in totals]])
-    header = ["E-code", "ONS Code", "Local authority", "Notes", "Class", *[h for h, _ in _RO3_COLUMNS]]
-    codes = [None] * 5 + [code for _, code in _RO3_COLUMNS]
-    grid = [["Revenue Outturn (RO) 2024-25: Social Care and Public Health (RO3) data - DEMO, fictional councils"],
-            ["Data are reported in £ thousand."], header, *rows, codes]
-    return _ods_bytes("RO3_LA_Data_202425", grid)
+    return rows
 
 
 def _ods_bytes(sheet: str, grid: list[list]) -> bytes:
-    """A minimal OpenDocument spreadsheet with one sheet, written directly so
-    the bytes depend on the cells alone (no dates, no library state)."""
+    """A minimal OpenDocument spreadsheet with one sheet (see _ods_workbook)."""
+    return _ods_workbook([(sheet, grid)])
+
+
+def _ods_workbook(sheets: list[tuple[str, list[list]]]) -> bytes:
+    """A minimal OpenDocument spreadsheet, its sheets in order, written
+    directly so the bytes depend on the cells alone (no dates, no library
+    state)."""
     import zipfile
     from xml.sax.saxutils import escape, quoteattr
 
@@ -1113,13 +1130,16 @@ def _ods_bytes(sheet: str, grid: list[list]) -> bytes:
                     f"<text:p>{v}</text:p></table:table-cell>")
         return f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'
 
-    rows = "".join("<table:table-row>" + "".join(cell(v) for v in r) + "</table:table-row>" for r in grid)
+    def table(sheet: str, grid: list[list]) -> str:
+        rows = "".join("<table:table-row>" + "".join(cell(v) for v in r) + "</table:table-row>" for r in grid)
+        return f"<table:table table:name={quoteattr(sheet)}>{rows}</table:table>"
+
     content = ('<?xml version="1.0" encoding="UTF-8"?>\n'
                '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
                'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
                'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-               f"<office:body><office:spreadsheet><table:table table:name={quoteattr(sheet)}>{rows}"
-               "</table:table></office:spreadsheet></office:body></office:document-content>")
+               "<office:body><office:spreadsheet>" + "".join(table(n, g) for n, g in sheets)
+               + "</office:spreadsheet></office:body></office:document-content>")
     manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
                 'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '

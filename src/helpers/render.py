@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import html as _html
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -423,6 +424,7 @@ def data_notes(store, area_code: str, comparator_codes, region_code: str, indica
     small = _too_few(store, area_code, indicator_ids, period)
     caveats = [{"label": i.label, "text": str(i.caveat).strip()} for i in store.catalogue
                if i.id in indicator_ids and i.caveat]
+    caveats += annotation_notes(store, area_code, codes_in_pack, indicator_ids, period)
     return {"codes": codes, "reorganisations": reorganisations, "joint": joint, "small": small,
             "small_threshold": SMALL_NUMBER, "caveats": caveats}
 
@@ -458,6 +460,51 @@ def _too_few(store, area_code: str, indicator_ids: list[str], period: int | None
     return out
 
 
+def annotation_notes(store, area_code: str, codes: list[str], indicator_ids: list[str],
+                     period: int | None) -> list[dict]:
+    """What publishers say about the latest figures a pack shows (OHID's value
+    notes and confidence limits), and how a regional or England figure the
+    publisher does not give was computed, as {"label", "text"} notes."""
+    notes = getattr(store, "annotations", None)
+    if notes is None or notes.empty:
+        return []
+    ind = store.indicators
+    out = []
+    for i in store.catalogue:
+        if i.id not in indicator_ids or i.id not in set(notes["indicator"]):
+            continue
+        mine = ind[(ind["indicator"] == i.id) & (ind["area_code"] == area_code) & (ind["status"] == "ok")]
+        latest = _latest_ok(mine, period) if len(mine) else _latest_ok(ind[ind["indicator"] == i.id], period)
+        if latest is not None:
+            out += [{"label": i.label, "text": t} for t in figure_notes(store, i, latest, codes, area_code)]
+    return out
+
+
+def figure_notes(store, indicator, period: int, codes, area_code: str) -> list[str]:
+    """Sentences on one indicator's figures for ``codes`` in ``period``: the
+    publisher's value notes and, for the council, its confidence limits; how
+    a computed regional or England figure was made."""
+    notes = getattr(store, "annotations", None)
+    if notes is None or notes.empty:
+        return []
+    rows = notes[(notes["indicator"] == indicator.id) & (notes["period"] == period) & notes["area_code"].isin(codes)]
+    names = dict(zip(store.areas["area_code"], store.areas["area_name"]))
+    when, fmt = indicator.period_label(period), indicator.format_value
+    out = []
+    for r in rows.itertuples():
+        name = names.get(r.area_code, r.area_code)
+        if r.area_code == area_code and not math.isnan(r.lower_95):
+            text = (f"{name}, {when}: the publisher's 95% confidence interval is "
+                    f"{fmt(r.lower_95, with_unit=False)} to {fmt(r.upper_95)}")
+            if not math.isnan(r.lower_998):
+                text += f" (99.8%: {fmt(r.lower_998, with_unit=False)} to {fmt(r.upper_998)})"
+            out.append(text + ".")
+        if r.note:
+            prefix = "" if r.note.startswith(name) else f"{name}, {when}: "
+            out.append(prefix + r.note.rstrip(".") + ".")
+    return out
+
+
 @lru_cache(maxsize=4)
 def _sources(path: str | None = None) -> dict:
     from .safe_yaml import load_yaml_file
@@ -473,8 +520,8 @@ def _sources(path: str | None = None) -> dict:
 
 _POLARITY = {"higher_is_better": "Higher is better", "lower_is_better": "Lower is better",
              "context": "Context: neither higher nor lower is better in itself"}
-_UNIT = {"percent": "Percentage", "per_10k": "Rate per 10,000 children aged 0 to 17",
-         "ratio": "Ratio", "gbp": "Pounds (£)", "days": "Days"}
+_UNIT = {"percent": "Percentage", "per_10k": "Rate per 10,000 children (of the ages the definition gives)",
+         "ratio": "Ratio", "gbp": "Pounds (£)", "days": "Days", "score": "Average score"}
 _DERIVED_FROM_POPULATION = ("per_10k_population", "per_child_population")
 
 
@@ -510,7 +557,8 @@ def appendix(store, indicator_ids: list[str]) -> list[dict]:
 def _period_basis_text(basis: str) -> str:
     return {"31 March": "Counted at, or in the year to, 31 March",
             "30 September": "Counted at, or in the year to, 30 September",
-            "financial year": "Financial year (April to March)"}.get(basis, basis)
+            "financial year": "Financial year (April to March)",
+            "academic year": "School year (September to July), named by the year it ends"}.get(basis, basis)
 
 
 # ---------------------------------------------------------------------- PDF

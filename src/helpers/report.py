@@ -58,7 +58,7 @@ __all__ = ["Html", "Parameters", "Section", "Summary", "check_parameters", "open
 
 #: Section notebooks in pack order (notebook metadata ``scrutiny.order``).
 SECTION_ORDER = {"summary": 0, "workforce": 10, "front_door": 20, "child_protection": 30, "looked_after": 40,
-                 "care_leavers": 50, "spending": 60}
+                 "cla_outcomes": 45, "care_leavers": 50, "spending": 60}
 
 #: Indicators on the at-a-glance page, when the store has them.
 HEADLINE_INDICATORS = ("wf_caseload", "wf_agency", "wf_turnover", "fd_referral_rate", "fd_rereferral",
@@ -625,6 +625,43 @@ class Section(_Context):
         blocks = [self.indicator(i) for i in self.indicators]
         return sum(blocks[1:], blocks[0]) if blocks else Html("")
 
+    def table(self, indicator_ids, title: str, note: str = "") -> Html:
+        """Several related measures as one table (the council, its comparators'
+        average, its region and England, band and trend), for measures that
+        are context for the section rather than each worth a page of charts.
+        ``note`` says in a sentence what the measures count; each measure's
+        definition is in the appendix."""
+        ids = [i for i in indicator_ids if i in self.indicators]
+        anchor = f"{self.section_id}-{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')}"
+        head = f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(title)}</h2>'
+        if not ids:
+            return Html(head + "<p>The data holds no figures for these measures.</p></section>")
+        comps = [self.comparison(i) for i in ids]
+        region = next((c.region_name for c in comps if c.region_name), "") or "Region"
+        cols = ["Measure", "Period", self.name, self.neighbour_word, region, "England", "Trend (3 years)"]
+        rows = []
+        for c in comps:
+            ind = c.indicator
+            value = _table_value(ind, c.value) if c.has_value else c.status_word
+            cells = [f'<th scope="row" style="text-align:left"><span id="{_e(self.section_id)}-{_e(ind.id)}">'
+                     f"{_e(ind.label)}</span></th>",
+                     f'<td style="white-space:nowrap">{_e(_short_period(ind, c.period))}</td>',
+                     f'<td class="num">{_e(value)}</td>',
+                     f'<td class="num">{_e(_table_value(ind, c.neighbour_mean))}</td>',
+                     f'<td class="num">{_e(_table_value(ind, c.region_value))}</td>',
+                     f'<td class="num">{_e(_table_value(ind, c.england))}</td>',
+                     f"<td>{_e(trend_words(c.trend_3.direction, c.trend_3.judgement))}</td>"]
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        thead = "".join(f'<th scope="col">{_e(col)}</th>' for col in cols)
+        units = sorted({c.indicator.unit_label for c in comps})
+        lead = f"<p>{_e(note)}</p>" if note else ""
+        return Html(head + lead + f'<table class="summary-table"><caption>{_e(title)}: {_e(self.name)} against '
+                    f"{_e(self.comparator_label)}, its region and England ({_e('; '.join(units))})</caption>"
+                    f"<thead><tr>{thead}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+                    '<p class="note">Trend: the direction over the three latest years, called rising or falling '
+                    "only when the change is beyond chance. Each measure's definition and source are in the "
+                    "appendix.</p></section>")
+
     def questions(self) -> Html:
         """"Questions members may wish to ask", from this section's findings."""
         qs = words.questions(self.comparisons(), limit=8, catalogue=self.catalogue)
@@ -645,14 +682,21 @@ class Section(_Context):
         if first <= eng_first:
             return ""
         ind = c.indicator
-        if self._reorganisation_note() and int(self.area.get("first_period") or 0) > eng_first:
-            return ""  # said once, at the start of the section
-        return f"{_possessive(self.name)} series for this measure starts at {ind.period_label(first)}."
+        created = int(self.area.get("first_period") or 0)
+        # said once, at the start of the section; but a publisher may give today's council figures
+        # from before it existed (OHID), and then the series start is its own
+        if self._reorganisation_note() and eng_first < created <= first:
+            return ""
+        when = ("in " if ind.period_basis in ("financial year", "academic year") else "at ") + ind.period_label(first)
+        return f"{_possessive(self.name)} series for this measure starts {when}."
 
     def _other_notes(self, c) -> list[str]:
-        """Notes under the definition: none beyond the caveat today (joint
-        returns, periods and series starts have notes of their own above)."""
-        return []
+        """Notes under the definition: the publisher's notes and confidence
+        limits for the council's figure, and how a regional or England figure
+        the publisher does not give was computed (joint returns, periods and
+        series starts have notes of their own above)."""
+        from .render import figure_notes
+        return figure_notes(self.store, c.indicator, c.period, [self.code, c.region_code, "E92000001"], self.code)
 
     def _charts(self, c, subject: str) -> list[str]:
         """Three charts an indicator: its neighbours (bars), its trend (lines)

@@ -28,11 +28,14 @@ from .errors import DataFileError, ScrutinyError, UnknownLayoutError
 from .indicators import Catalogue, Indicator, load_catalogue
 from .loaders import identify, load
 from .loaders.dfe import OBSERVATION_COLUMNS
+from .aggregate import computed_areas
 from .data import rules
+from .joins import NAME_KEYED, ONS_KEYED, attach_name_keyed, attach_ons_keyed
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 INDICATOR_COLUMNS = ["area_code", "area_name", "level", "region_code", "region_name", "period",
                      "indicator", "value", "numerator", "denominator", "status", "source"]
+ANNOTATION_COLUMNS = ["indicator", "area_code", "period", "note", "lower_95", "upper_95", "lower_998", "upper_998"]
 AREA_COLUMNS = ["area_code", "area_name", "level", "ons_code", "region_code", "region_name",
                 "first_period", "last_period", "is_joint", "joint_members", "note"]
 _IGNORED_SUFFIXES = {".md", ".txt", ".json", ".yml", ".yaml", ".partial", ".tmp"}
@@ -53,6 +56,10 @@ class IndicatorStore:
     snapshot    the immutable folder the store was read from (None when built in memory)
     missing_measures  indicators whose recognised file lacks a measure they need:
                 {indicator, label, publication, files, measures}
+    annotations what a figure's publisher says about it, and how a computed
+                regional or England figure was made: indicator, area_code,
+                period, note, and the publisher's own confidence limits
+                (lower_95, upper_95, lower_998, upper_998) where it gives them
     """
 
     indicators: pd.DataFrame
@@ -66,6 +73,7 @@ class IndicatorStore:
     is_demo: bool = False
     snapshot: Path | None = None
     missing_measures: list = field(default_factory=list)
+    annotations: pd.DataFrame = field(default_factory=lambda: _annotation_frame([]))
 
     # ------------------------------------------------------------ look-ups
     def councils(self) -> pd.DataFrame:
@@ -306,7 +314,8 @@ def _build_snapshot(cache_dir: Path, files, catalogue, catalogue_path: Path, is_
         (tmp / snapshot.OWNER_FILE).unlink()
         meta = {"key": key, "schema": SCHEMA_VERSION, "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
                 "warnings": built.warnings, "is_demo": bool(is_demo), "missing_measures": built.missing_measures}
-        frames = {name: getattr(built, name) for name in ("indicators", "areas", "neighbours", "inspections")}
+        frames = {name: getattr(built, name) for name in ("indicators", "areas", "neighbours", "inspections",
+                                                          "annotations")}
         snapshot.write_tables(tmp, {**frames, "inputs": inputs}, meta)
         target = cache_dir / f"store-{key}"
         if target.exists():
@@ -372,25 +381,26 @@ def build(files, catalogue: Catalogue | None = None, names: dict | None = None) 
         by_pub.setdefault(pub, []).append((f, frame))
         input_rows.append({"file": str(f), "publication": pub})
 
-    obs = _combine_releases([(p, f, fr) for p, items in by_pub.items()
-                             if p not in _NON_OBSERVATION for f, fr in items], warns, names)
-    obs = _attach_finance(obs, by_pub, warns, names)
-    areas = _areas(obs)
+    obs = _observations(by_pub, warns, names)
+    # an area's life is DfE's: OHID's figures for today's councils reach back
+    # before some of them existed (Dorset 838 from 2010/11)
+    areas = _areas(obs[~obs["source"].isin(ONS_KEYED + NAME_KEYED)])
     obs = obs.merge(areas[["area_code", "area_name"]].rename(columns={"area_name": "display_name"}),
                     on="area_code", how="left")
     obs["area_name"] = obs["display_name"].fillna(obs["area_name"])
     obs = obs.drop(columns="display_name")
     missing: list[dict] = []
     indicators = _indicators(obs, catalogue, warns, missing, areas, notes=_layout_notes(by_pub))
+    annotations = _annotations(obs, catalogue)
+    indicators, annotations = _add_computed_areas(indicators, annotations, areas, catalogue)
     neighbours = _neighbours(by_pub, areas, warns)
     inspections = _inspections(by_pub, areas)
     return IndicatorStore(indicators=indicators, areas=areas, neighbours=neighbours, inspections=inspections,
                           inputs=pd.DataFrame(input_rows, columns=["file", "publication"]),
-                          catalogue=catalogue, warnings=warns, missing_measures=missing)
+                          catalogue=catalogue, warnings=warns, missing_measures=missing, annotations=annotations)
 
 
-_NON_OBSERVATION = {"sn_model_2025", "sn_model_2021", "utla_lookup", "ofsted_inspections",
-                    "finance_ro3", "finance_rsx", "local_figures"}
+_NON_OBSERVATION = ("sn_model_2025", "sn_model_2021", "utla_lookup", "ofsted_inspections", "local_figures")
 
 
 def _combine_releases(items, warns, names=None) -> pd.DataFrame:
@@ -406,30 +416,83 @@ def _combine_releases(items, warns, names=None) -> pd.DataFrame:
                      ignore_index=True)
 
 
-def _attach_finance(obs: pd.DataFrame, by_pub, warns, names=None) -> pd.DataFrame:
-    """MHCLG files name councils by ONS code: give them DfE's LA number and region."""
-    fin = [rules.choose_releases(pub, [((names or {}).get(str(f), Path(f).name), fr) for f, fr in by_pub[pub]], warns,
-                                 keys=("period", "ons_code", "measure"))
-           for pub in ("finance_ro3", "finance_rsx") if by_pub.get(pub)]
-    if not fin:
-        return obs
-    fin = pd.concat(fin, ignore_index=True)
-    la = obs[obs["level"] == "la"].sort_values("period")
-    codes = la.drop_duplicates("ons_code", keep="last").set_index("ons_code")
-    fin = fin.copy()
-    is_la = fin["level"] == "la"
-    known = fin["ons_code"].isin(codes.index)
-    unmatched = fin.loc[is_la & ~known, "area_name"].unique()
-    if len(unmatched) and len(codes):
-        warns.append(f"Finance rows for {len(unmatched)} councils have ONS codes not found in the DfE "
-                     f"releases and were left out: {', '.join(sorted(map(str, unmatched))[:8])}")
-    fin = fin[~is_la | known].copy()
-    is_la = fin["level"] == "la"
-    for col in ("area_code", "region_code", "region_name", "area_name"):
-        fin.loc[is_la, col] = fin.loc[is_la, "ons_code"].map(codes[col])
-    fin.loc[~is_la, "area_code"] = "E92000001"
-    return pd.concat([obs, fin[[c for c in (*OBSERVATION_COLUMNS, "file", "row", "column") if c in fin.columns]]],
-                     ignore_index=True)
+def _observations(by_pub, warns, names=None) -> pd.DataFrame:
+    """Every release's observations, councils keyed by DfE's LA number: the
+    DfE releases first, then the publications keyed by ONS code (MHCLG, OHID)
+    or by name (Ofsted's providers), matched against them (:mod:`helpers.joins`).
+    Where two releases of one of those overlap, the newer wins, as for DfE's."""
+    def label(f):
+        return (names or {}).get(str(f), Path(f).name)
+
+    plain = [(p, f, fr) for p, found in by_pub.items() if p not in _NON_OBSERVATION + ONS_KEYED + NAME_KEYED
+             for f, fr in found]
+    obs = _combine_releases(plain, warns, names)
+    keyed = []
+    for pub in ONS_KEYED + NAME_KEYED:
+        if by_pub.get(pub):
+            key = "ons_code" if pub in ONS_KEYED else "area_name"
+            chosen = rules.choose_releases(pub, [(label(f), fr) for f, fr in by_pub[pub]], warns,
+                                           keys=("period", key, "measure"))
+            keyed.append((pub, pub, chosen))
+    attached = attach_ons_keyed(obs, keyed, warns)
+    if any(item[0] in NAME_KEYED for item in keyed):
+        attached += attach_name_keyed(_areas(obs), keyed, warns)
+    columns = [*OBSERVATION_COLUMNS, "file", "row", "column", "note"]
+    obs = pd.concat([obs] + [fr[[c for c in columns if c in fr.columns]] for _, _, fr in attached], ignore_index=True)
+    obs["note"] = obs["note"].fillna("").astype(str) if "note" in obs else ""
+    return obs
+
+
+def _add_computed_areas(indicators, annotations, areas, catalogue):
+    """Regional and England rows computed from councils where the publisher
+    gives none (:mod:`helpers.aggregate`), with a note saying so."""
+    names = dict(zip(areas["area_code"], areas["area_name"]))
+    notes = annotations[annotations["note"].str.contains("combined", case=False, na=False)]
+    combined = {(i, int(p)): set(g) for (i, p), g in notes.groupby(["indicator", "period"])["area_code"]}
+    rows, computed_notes = computed_areas(indicators, catalogue, names, combined)
+    if rows.empty:
+        return indicators, annotations
+    rows = rows[INDICATOR_COLUMNS].astype({"period": "int64", "value": "float64", "numerator": "float64",
+                                           "denominator": "float64"})
+    table = pd.concat([indicators, rows], ignore_index=True)
+    table = table.sort_values(["indicator", "area_code", "period"]).reset_index(drop=True)
+    return table, _annotation_frame([annotations, computed_notes.reindex(columns=ANNOTATION_COLUMNS)])
+
+
+def _annotations(obs: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Publishers' notes on the figures an indicator shows, and their own
+    confidence limits where a measure ``..._value`` has siblings
+    ``..._lower_95`` and so on (OHID Fingertips)."""
+    noted = obs[obs["source"].isin({ind.source for ind in catalogue}) & ((obs["note"] != "")
+                                                                         | obs["measure"].str.contains("_value$|_lower_|_upper_"))]
+    by = {k: g for k, g in noted.groupby(["source", "measure"], sort=False)}
+    frames = []
+    for ind in catalogue:
+        base = ind.value or (ind.numerator[0] if ind.numerator else None)
+        rows = by.get((ind.source, base))
+        if rows is None:
+            continue
+        has_limits = str(base).endswith("_value")
+        rows = rows if has_limits else rows[rows["note"] != ""]
+        frame = rows[["area_code", "period", "note"]].copy()
+        frame["indicator"] = ind.id
+        if has_limits:
+            key = pd.MultiIndex.from_frame(frame[["area_code", "period"]])
+            for limit in ("lower_95", "upper_95", "lower_998", "upper_998"):
+                lim = by.get((ind.source, f"{base[:-len('_value')]}_{limit}"))
+                if lim is not None:
+                    frame[limit] = lim.set_index(["area_code", "period"])["value"].reindex(key).to_numpy(dtype=float)
+        frames.append(frame.reindex(columns=ANNOTATION_COLUMNS))
+    return _annotation_frame(frames)
+
+
+def _annotation_frame(frames) -> pd.DataFrame:
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ANNOTATION_COLUMNS)
+    out = out.reindex(columns=ANNOTATION_COLUMNS)
+    out["note"] = out["note"].fillna("").astype(str)
+    limits = ["lower_95", "upper_95", "lower_998", "upper_998"]
+    out[limits] = out[limits].astype("float64")
+    return out.astype({"period": "int64", "indicator": str, "area_code": str})
 
 
 def _areas(obs: pd.DataFrame) -> pd.DataFrame:
@@ -572,6 +635,12 @@ def _one_indicator(ind: Indicator, src: pd.DataFrame, population, meta_cols) -> 
         den = _measure_frame(src, ind.denominator) if ind.denominator else None
         den_v = den[0].reindex(frame.index) if den else pd.Series(np.nan, index=frame.index)
         if ind.derive == "ratio":
+            if den:
+                # a region or England the denominator's publisher does not cover
+                # (MHCLG's England total includes police and fire) is left to
+                # be computed from councils, not shown as missing
+                covered = frame.index.isin(den[0].index) | (frame["level"] == "la").to_numpy()
+                frame, num_v, den_v, base = frame[covered], num_v[covered], den_v[covered], base[covered]
             value = num_v / den_v.where(den_v != 0) * (100.0 if ind.unit == "percent" else 1.0)
             status = num[1].reindex(frame.index).fillna("x")
             if den:

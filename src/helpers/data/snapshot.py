@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..errors import DataFileError, ScrutinyError
 
-TABLES = ("indicators", "areas", "neighbours", "inspections", "inputs")
+TABLES = ("indicators", "areas", "neighbours", "inspections", "inputs", "annotations")
 OWNER_FILE = ".owner"
 LEASES_DIR = ".leases"
 #: A temporary folder with no owner note is left alone this long (seconds).

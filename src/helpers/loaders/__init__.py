@@ -2,8 +2,10 @@
 
 ``identify(path)`` says which publication a file is, whatever its name;
 ``load(path)`` reads it with the right loader. DfE tidy CSVs share one reader
-(:mod:`helpers.loaders.dfe`); the neighbour models, the ONS lookup, MHCLG
-finance and Ofsted outcomes have their own modules.
+(:mod:`helpers.loaders.dfe`, with the outcome publications described in
+:mod:`helpers.loaders.dfe_outcomes`); the neighbour models, the ONS lookup,
+MHCLG finance, Ofsted's inspection outcomes and its providers and places, and
+OHID's Fingertips exports have their own modules.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ OTHER_PUBLICATIONS = {
     "finance_ro3": "MHCLG revenue outturn, social care (RO3)",
     "finance_rsx": "MHCLG revenue outturn, revenue summary (RSX)",
     "ofsted_inspections": "Ofsted local authority children's services inspection outcomes",
+    "ofsted_providers": "Ofsted children's social care providers and places at 31 March (underlying data)",
+    "ohid_fingertips": "OHID Fingertips indicator export (public health profiles)",
     "local_figures": "A council's own monthly figures (the local figures template, CSV or .xlsx)",
 }
 KNOWN_PUBLICATIONS = {p.id: p.title for p in PUBLICATIONS} | OTHER_PUBLICATIONS
@@ -121,6 +125,9 @@ def identify(path) -> str:
             return found
         if sniff_inspections(path):
             return "ofsted_inspections"
+        from .ofsted_providers import sniff_providers
+        if sniff_providers(path):
+            return "ofsted_providers"
         from ..neighbours import sniff_neighbours
         found = sniff_neighbours(path)
         if found:
@@ -130,6 +137,9 @@ def identify(path) -> str:
     found = sniff_dfe(path)
     if found:
         return found
+    from .fingertips import sniff_fingertips
+    if sniff_fingertips(path):
+        return "ohid_fingertips"
     from ..geography import sniff_utla_lookup
     from ..neighbours import sniff_neighbours
     nb = sniff_neighbours(path)
@@ -164,6 +174,12 @@ def load(path, publication: str | None = None):
     if publication == "ofsted_inspections":
         from .ofsted import load_inspections
         return publication, load_inspections(path)
+    if publication == "ofsted_providers":
+        from .ofsted_providers import load_providers
+        return publication, load_providers(path)
+    if publication == "ohid_fingertips":
+        from .fingertips import load_fingertips
+        return publication, load_fingertips(path)
     if publication == "sn_model_2025":
         from ..neighbours import load_sn_model_2025
         return publication, load_sn_model_2025(path)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,8 @@ import pandas as pd
 
 from ..errors import DataFileError, UnknownLayoutError
 from . import layouts
+from .dfe_outcomes import OUTCOME_PUBLICATIONS
+from .publication import Publication, keep_columns as _keep
 
 OBSERVATION_COLUMNS = ["source", "period", "level", "area_code", "area_name", "ons_code",
                        "region_code", "region_name", "measure", "value", "status"]
@@ -115,32 +116,6 @@ ALIASES = {
 
 _GEO = ["time_period", "geographic_level", "country_code", "region_code", "region_name",
         "old_la_code", "new_la_code", "la_name"]
-
-
-@dataclass(frozen=True)
-class Publication:
-    """How to recognise and read one DfE publication's tidy CSV.
-
-    ``signature`` lists columns that must all be present; ``filters`` maps a
-    filter column to a dict of {file value: measure prefix part}; when
-    ``require_values`` is given, the file must contain at least one of those
-    values in that column (this tells apart files that share columns, such as
-    the two care-leaver files). ``values`` maps value columns to the measure
-    suffix (empty suffix keeps the column name as the measure).
-    """
-
-    id: str
-    title: str
-    period_basis: str
-    signature: tuple[str, ...]
-    values: dict[str, str]
-    filters: dict[str, dict[str, str]] = field(default_factory=dict)
-    require_values: tuple[str, tuple[str, ...]] | None = None
-    fixed: dict[str, str] = field(default_factory=dict)  # column -> value the row must have
-
-
-def _keep(*names: str) -> dict[str, str]:
-    return {n: "" for n in names}
 
 
 CSWW_VALUES = _keep(
@@ -237,6 +212,7 @@ PUBLICATIONS: list[Publication] = [
         signature=("population_estimate", "age_group"),
         values={"population_estimate": ""},
         fixed={"age_group": "Children aged 0 to 17 years"}),
+    *OUTCOME_PUBLICATIONS,
 ]
 PUBLICATION_BY_ID = {p.id: p for p in PUBLICATIONS}
 
@@ -443,7 +419,9 @@ def load_dfe(path: Path, publication: str | None = None) -> pd.DataFrame:
     for col, mapping in pub.filters.items():
         if col not in frame.columns:
             raise DataFileError(path, f"lacks the filter column '{col}' of {pub.title}")
-        part = frame[col].map(lambda v, m=mapping: m.get(v) or slugify(v))
+        # filter values match whatever their case and spacing (releases differ)
+        folded = {" ".join(k.split()).lower(): v for k, v in mapping.items()}
+        part = frame[col].map(lambda v, m=folded: m.get(" ".join(v.split()).lower()) or slugify(v))
         prefix = prefix.where(prefix == "", prefix + "_") + part
 
     value_columns, pieces = _value_pieces(pub, frame, base, prefix, path, row_numbers)

@@ -45,12 +45,16 @@ _HINT = ("Download the 'data by LA' workbook again from the MHCLG 'Local authori
 @dataclass(frozen=True)
 class FinanceMeasure:
     """A value column: ``pattern`` matches the normalised header (lower case,
-    single spaces, straight apostrophes); ``code`` is the hidden variable code."""
+    single spaces, straight apostrophes); ``code`` is the hidden variable code.
+    ``england`` False leaves out the England row's figure, when it covers
+    authorities other than the upper-tier councils (police, fire, districts)
+    and so is not the councils' total."""
 
     measure: str
     pattern: str
     code: str
     label: str
+    england: bool = True
 
 
 #: The measures read from each return, by source id.
@@ -74,6 +78,10 @@ FINANCE_MEASURES: dict[str, tuple[FinanceMeasure, ...]] = {
                        r"^children'?s? social care - net current expenditure\b",
                        "RSX-csc-net-cur-exp",
                        "Children Social Care - Net Current Expenditure"),
+        FinanceMeasure("total_service_net_current_expenditure",
+                       r"^total service expenditure - net current expenditure\b",
+                       "RSX-totsx-net-cur-exp",
+                       "Total Service Expenditure - Net Current Expenditure", england=False),
     ),
 }
 
@@ -248,7 +256,9 @@ def load_finance(path) -> pd.DataFrame:
     ``csc_net_current_expenditure`` (TOTAL CHILDREN SOCIAL CARE, net current
     expenditure, line C7), ``cla_net_current_expenditure`` (children looked
     after, C7) and ``csc_total_expenditure`` (C3); RSX
-    ``csc_net_current_expenditure_rsx``.
+    ``csc_net_current_expenditure_rsx`` and
+    ``total_service_net_current_expenditure`` (councils only: MHCLG's England
+    total of service spending covers every kind of authority).
 
     ``frame.attrs`` carries ``sheet``, ``period``, ``header_row`` (1-based),
     ``columns`` (measure -> header text) and ``missing_returns`` (councils
@@ -334,6 +344,7 @@ def load_finance(path) -> pd.DataFrame:
                                   f"title lines", hint="The title should name the year, e.g. 'Revenue "
                                                        "Outturn (RO) 2024-25'")
 
+    england_rows = {spec.measure: spec.england for spec in FINANCE_MEASURES[kind]}
     records = []
     seen: dict[str, int] = {}
     missing_returns = []
@@ -357,6 +368,8 @@ def load_finance(path) -> pd.DataFrame:
         if notes_col is not None and str(grid.iat[i, notes_col]).strip() == "M" and level == "la":
             missing_returns.append(name)
         for measure, col in columns.items():
+            if level == "national" and not england_rows[measure]:
+                continue
             value, status = _parse_value(grid.iat[i, col], path, row_number, raw_headers[col])
             records.append((kind, period, level, area_code, name, ons, "", "", measure,
                             value * 1000.0 if status == "ok" else np.nan, status))

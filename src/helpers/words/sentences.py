@@ -158,6 +158,14 @@ def _period_label(c: Comparison, period) -> str:
     return c.indicator.period_label(int(period))
 
 
+def _at_period(c: Comparison, period) -> str:
+    """'at 31 March 2023'; a financial or school year is 'in 2021-22' or 'in
+    the 2022/23 school year', never 'at' one."""
+    if c.indicator.period_basis in ("financial year", "academic year"):
+        return at(c, period)
+    return f"at {_period_label(c, period)}"
+
+
 def _chosen_trend(c: Comparison) -> Trend:
     if c.trend_3.is_trend:
         return c.trend_3
@@ -175,16 +183,16 @@ def trend_clause(c: Comparison) -> str:
     if t.direction == "none":
         return f"shows no clear trend over the {number_word(t.years)} years to {_period_label(c, t.end_period)}"
     rising = t.direction == "rising"
-    first = f"{_period_label(c, t.first_period)} ({figure(c, t.first_value)})"
+    first = f"{_at_period(c, t.first_period)} ({figure(c, t.first_value)})"
     if t.steady:
         verb = "risen" if rising else "fallen"
         return (f"has {verb} each year since {_period_label(c, t.first_period)}, from "
                 f"{figure(c, t.first_value)} to {figure(c, t.last_value)}")
-    text = f"is {'higher' if rising else 'lower'} than at {first}"
+    text = f"is {'higher' if rising else 'lower'} than {first}"
     if t.reversed and c.change_1y is not None and not isnan(c.change_1y.previous_value):
         updown = "down" if rising else "up"
-        return (f"{text}, though {updown} from {figure(c, c.change_1y.previous_value)} at "
-                f"{_period_label(c, c.change_1y.previous_period)}")
+        return (f"{text}, though {updown} from {figure(c, c.change_1y.previous_value)} "
+                f"{_at_period(c, c.change_1y.previous_period)}")
     return f"{text}, though it has not {'risen' if rising else 'fallen'} every year"
 
 
