@@ -653,7 +653,8 @@ def _render_sections(notebooks: dict, executed: dict, timings: dict, warnings: l
         nb, seconds = executed[sid]
         timings[f"execute:{sid}"] = seconds
         t = time.perf_counter()
-        section = render_section(nb, sid)
+        path = Path(notebooks[sid])
+        section = render_section(nb, sid, notebook=path.name, folder=str(path.parent))
         rendered.append(section)
         warnings.extend(section.warnings)
         timings[f"render:{sid}"] = round(time.perf_counter() - t, 3)
