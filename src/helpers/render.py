@@ -252,9 +252,11 @@ def unlink_dangling_anchors(html: str) -> str:
 
 def pack_context(store, *, area_code: str, period: int | None, sections: list[RenderedSection],
                  comparator: str, committee: str = "", meeting_date: str = "", comparator_codes=None,
-                 built: _dt.datetime | None = None, version: str = "", model: str = "") -> dict:
+                 built: _dt.datetime | None = None, version: str = "", model: str = "", keep=None) -> dict:
     """Everything the pack template needs apart from the section bodies:
-    cover facts, data notes and the appendix, from the store and catalogue."""
+    cover facts, data notes and the appendix, from the store and catalogue.
+    ``keep(indicator_id, section)`` is False for a measure the pack
+    specification leaves out (it is left out of the notes and sources too)."""
     area = store.area(area_code)
     catalogue = store.catalogue
     built = built or _dt.datetime.now()
@@ -264,6 +266,8 @@ def pack_context(store, *, area_code: str, period: int | None, sections: list[Re
                      if i.section in shown_sections or any(h.endswith("-" + i.id) or h == i.id for h in heading_ids)]
     if "summary" in shown_sections and not indicator_ids:
         indicator_ids = catalogue.ids()
+    if keep is not None:
+        indicator_ids = [i for i in indicator_ids if keep(i, catalogue[i].section)]
     if comparator_codes is None:
         comparator_codes = comparator_members(store, area_code, comparator, model)
     council = {"name": str(area["area_name"]), "code": str(area_code), "ons_code": str(area.get("ons_code") or ""),

@@ -35,6 +35,7 @@ figure/figcaption), with no script and no external resource.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import html
 import math
@@ -349,7 +350,8 @@ def _compare(store, code: str, iid: str, period: int | None, comparator, model: 
         if len(_COMPARISONS) > 2000:
             _COMPARISONS.clear()
         _COMPARISONS[key] = compare_indicator(store, code, iid, period, comparator, model=model, target=target)
-    return _COMPARISONS[key]
+    # a copy: a notebook that changes what it was given changes nothing for the next one
+    return copy.deepcopy(_COMPARISONS[key])
 
 
 # --------------------------------------------------------------------------- the shared context

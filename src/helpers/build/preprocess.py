@@ -119,6 +119,12 @@ class SectionOutputs(Preprocessor):
 
     enabled = True
 
+    def preprocess(self, nb, resources):
+        nb, resources = super().preprocess(nb, resources)
+        # a code cell with nothing left to show takes no room in the pack
+        nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.outputs]
+        return nb, resources
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
@@ -151,6 +157,8 @@ class SectionOutputs(Preprocessor):
             raise CellError(where, f"it shows output the pack cannot hold ({', '.join(sorted(data)) or 'empty'})",
                             "A pack is a page without JavaScript: draw charts with matplotlib or seaborn, "
                             "and show tables as pandas DataFrames")
+        if set(shown) <= {"text/html", "text/plain"} and not any(str(data.get(m, "")).strip() for m in shown):
+            return False  # an empty block (no commentary, say): nothing to show
         if shown == ["text/plain"] and self._stray(kind, data["text/plain"]):
             value = " ".join(str(data["text/plain"]).split())
             ctx["log"].append(f"{where}: not shown in the pack, the cell's value {value[:120]!r} (end the line "
