@@ -81,19 +81,20 @@ class AnalystParts:
             self.theme.apply()  # an analyst's own seaborn charts match the pack's
 
     # -- the analyst's tools ------------------------------------------------------
-    def restyle(self, **sections) -> Theme:
-        """Change this section's chart theme: ``section.restyle(colours={"council": "#8B0000"})``.
-        Keys are those of ``chart_style.yml`` (figure, font, colours, lines);
-        the charts drawn after the call, and ad hoc seaborn charts, use it.
-        Other sections and councils keep theirs. Returns the new theme.
+    def restyle(self, **sections) -> None:
+        """Change this section's chart theme (``section.theme``). Keys are
+        those of ``chart_style.yml`` (figure, font, colours, lines); the
+        charts drawn after the call, and ad hoc seaborn charts, use it.
+        Other sections and councils keep theirs. To restyle the whole pack,
+        name a style file in the pack specification instead.
 
-        >>> section.restyle(colours={"council": "#8B0000"}).colour("council")   # doctest: +SKIP
+        >>> section.restyle(colours={"council": "#8B0000"})   # doctest: +SKIP
+        >>> section.theme.colour("council")                    # doctest: +SKIP
         '#8B0000'
         """
         self.theme = self.theme.replace(**sections)
         if figures.enabled():
             self.theme.apply()
-        return self.theme
 
     @property
     def data(self) -> pd.DataFrame:

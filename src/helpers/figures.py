@@ -139,12 +139,16 @@ def enable(image: str = "svg", shell=None) -> bool:
     if shell is None or not hasattr(shell, "kernel"):
         return False
     import matplotlib
+    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
     if matplotlib.get_backend() not in ("inline", INLINE_BACKEND):
-        import matplotlib.pyplot as plt
         plt.switch_backend(INLINE_BACKEND)
-        from matplotlib_inline.backend_inline import configure_inline_support
-        configure_inline_support(shell, INLINE_BACKEND)
+    # pyplot loads its backend on first use, and matplotlib-inline then sets
+    # IPython's figure formatters; load it now, so the formatter set below
+    # is the one figures are shown with
+    getattr(plt, "_get_backend_mod", lambda: None)()
+    from matplotlib_inline.backend_inline import configure_inline_support
+    configure_inline_support(shell, INLINE_BACKEND)
     for formatter in shell.display_formatter.formatters.values():
         formatter.pop(Figure, None)
     shell.display_formatter.formatters[_MIME[image]].for_type(Figure, _formatter(image))
