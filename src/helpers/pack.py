@@ -403,9 +403,10 @@ def execute_section(notebook: Path, output: Path, parameters: dict, *, warm: boo
     ``slot`` unless ``warm=False``) and return the executed notebook."""
     global _ENGINE
     import papermill as pm
+    folder = str(Path(notebook).resolve().parent)  # as JupyterLab runs it: files beside it are found
     if not warm:
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, progress_bar=False,
-                                   kernel_name="python3", execution_timeout=timeout)
+                                   kernel_name="python3", execution_timeout=timeout, cwd=folder)
     if _ENGINE is None:
         _ENGINE = _register_engine()
     kernel = warm_kernel(slot)
@@ -414,6 +415,7 @@ def execute_section(notebook: Path, output: Path, parameters: dict, *, warm: boo
         for line in kernel.reset():
             log.warning("%s (before %s)", line, Path(notebook).name)
     kernel.notebooks_run += 1
+    kernel.run(f"import os as _os; _os.chdir({folder!r}); del _os")
     try:
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, progress_bar=False,
                                    engine_name=_ENGINE, kernel_name=kernel.kernel_name,
