@@ -141,10 +141,8 @@ def check_parameters(council, period=None, comparator="statistical neighbours", 
     comparators_file  "" or a YAML file of comparator groups
     neighbours        "" (the newest statistical neighbour model held) or a
                       model's year, e.g. "2021"
-    pack_spec         "" (pack.yml beside the notebook, if there is one), a
-                      pack specification file, or None for none
-    commentary        "" (the specification's folder, or commentary/ beside
-                      the notebook), a folder of officer commentary, or None
+    pack_spec         "" (pack.yml beside the notebook), a specification file or None
+    commentary        "" (commentary/ there), a folder of officer commentary or None
     """
     if isinstance(council, bool) or not isinstance(council, (str, int)):
         raise ParameterError("council", f"must be text (a council name, DfE LA number or ONS code), "
