@@ -179,3 +179,39 @@ def test_stray_values_and_warnings_go_to_the_log_and_printed_text_to_the_reader(
     assert "Checked by the performance team." in s.body and "A note displayed on purpose" in s.body
     assert "Figure size" not in s.body and "HouseStyle" not in s.body and "FutureWarning" not in s.body
     assert len([w for w in s.warnings if w.startswith("10_workforce.ipynb, cell 2")]) == 3
+
+
+# --------------------------------------------------------------------------- the pack fingerprint
+
+def test_commentary_and_specification_enter_the_fingerprint_by_content(real_store, tmp_path):
+    import shutil
+
+    from helpers.build.plan import pack_fingerprint, plan_pack
+    folder = tmp_path / "notebooks"
+    shutil.copytree(__import__("pathlib").Path(__file__).resolve().parents[1] / "notebooks", folder)
+
+    def fingerprint():
+        plan = plan_pack(real_store, council="Devon", period=None, comparator="statistical neighbours",
+                         committee="", meeting_date="", sections=None, comparators_file=None,
+                         notebooks_dir=folder, reports_dir=tmp_path / "reports", local_figures="", targets_file="")
+        return pack_fingerprint(real_store, plan, ("html",), None), plan
+
+    bare, plan = fingerprint()
+    assert plan.parameters["pack_spec"] is None and plan.parameters["commentary"] is None
+    (folder / "commentary" / "devon").mkdir(parents=True)
+    note = folder / "commentary" / "devon" / "workforce.md"
+    note.write_text(NOTE, encoding="utf-8")
+    with_note, plan = fingerprint()
+    assert with_note != bare and plan.commentary_files == [note]
+    note.write_text(NOTE.replace("June", "July"), encoding="utf-8")
+    edited, _ = fingerprint()
+    (folder / "pack.yml").write_text("drop: [wf_agency]\n", encoding="utf-8")
+    specified, plan = fingerprint()
+    assert len({bare, with_note, edited, specified}) == 4
+    assert plan.parameters["pack_spec"] == str((folder / "pack.yml").resolve())
+    (folder / "pack.yml").write_text("sections:\n  spending: false\n", encoding="utf-8")
+    _, plan = fingerprint()
+    assert "spending" not in plan.notebooks and "workforce" in plan.notebooks
+    (folder / "commentary" / "devon" / "wf_agencyy.md").write_text(NOTE, encoding="utf-8")
+    with pytest.raises(ConfigError, match="wf_agencyy.md.*Did you mean: wf_agency"):
+        fingerprint()  # before any notebook runs

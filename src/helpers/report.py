@@ -447,6 +447,17 @@ class _Context(AnalystParts):
         return _compare(self.store, self.code, iid, period, self._comparator, self.group.model,
                         self.spec.targets.get(iid))
 
+    def comparisons(self) -> list:
+        """The comparison of every measure shown (:attr:`indicators`, in
+        order): a list of :class:`helpers.stats.Comparison`.
+
+        >>> [c.indicator.id for c in section.comparisons()][:2]      # doctest: +SKIP
+        ['wf_caseload', 'wf_vacancy']
+        >>> max(section.comparisons(), key=lambda c: c.rank or 0).indicator.label   # doctest: +SKIP
+        'Social worker vacancy rate'
+        """
+        return [self.comparison(i) for i in self.indicators]
+
     def subject_label(self, c) -> str:
         """The council's name, or the joint return's when the figure is joint."""
         if c.joint_with:
@@ -611,9 +622,6 @@ class Section(_Context):
         text = f"The figures are the latest published{upto}, for {common}"
         return text + (f" ({'; '.join(odd)})." if odd else ".")
 
-    def comparisons(self) -> list:
-        return [self.comparison(i) for i in self.indicators]
-
     def key_findings(self) -> Html:
         """The findings that most deserve a member's attention, as a list."""
         comps = self.comparisons()
@@ -654,6 +662,7 @@ class Section(_Context):
         return Html("".join(parts))
 
     def all_indicators(self) -> Html:
+        """Every measure of the section, one after another (as the loop in the notebooks)."""
         blocks = [self.indicator(i) for i in self.indicators]
         return sum(blocks[1:], blocks[0]) if blocks else Html("")
 
@@ -960,10 +969,11 @@ class Summary(_Context):
         self.title = "Summary"
         super().__init__(params)
 
-    def comparisons(self) -> list:
-        return [self.comparison(i) for i in self.indicators]
-
     def introduction(self) -> Html:
+        """Who the pack is for, what it compares and against whom.
+
+        >>> summary.introduction()     # doctest: +SKIP
+        """
         parts = [self._banner(),
                  f"<p>This pack compares {_e(self.name)}'s children's social care with similar councils, its "
                  f"region and England, using the latest published official statistics"
@@ -976,6 +986,7 @@ class Summary(_Context):
         return Html(f'<section class="introduction" id="summary-introduction">{"".join(parts)}</section>')
 
     def key_messages(self) -> Html:
+        """The findings across every section that most deserve members' attention."""
         msgs = words.key_messages(self.comparisons())
         body = ("<ul>" + "".join(f"<li>{_e(m)}</li>" for m in msgs) + "</ul>") if msgs else \
             "<p>No figures to summarise.</p>"
@@ -1041,6 +1052,7 @@ class Summary(_Context):
                     f"{''.join(bodies)}</table>{note}</section>")
 
     def questions(self) -> Html:
+        """"Questions members may wish to ask", from every section's findings."""
         return _questions_html(words.questions(self.comparisons(), limit=8, catalogue=self.catalogue),
                                "summary-questions")
 
