@@ -75,6 +75,8 @@ def restore() -> list[str]:
     sys.path[:] = _SAVED["path"]
     _forget_own_modules(_SAVED["modules"])
     _restore_helpers(_SAVED["helpers"])
+    for name, names in _helpers_state().items():  # helpers modules first imported since: kept from now on
+        _SAVED["helpers"].setdefault(name, names)
     changed = _drop_changed_stores(_SAVED["stores"])
     from helpers import figures
     figures.enable()
