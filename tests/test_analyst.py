@@ -212,6 +212,10 @@ def test_commentary_and_specification_enter_the_fingerprint_by_content(real_stor
     (folder / "pack.yml").write_text("sections:\n  spending: false\n", encoding="utf-8")
     _, plan = fingerprint()
     assert "spending" not in plan.notebooks and "workforce" in plan.notebooks
+    (folder / "commentary" / "devon" / "members.md").write_text(NOTE, encoding="utf-8")
+    with pytest.raises(ConfigError, match="members.md.*neither a section of this pack"):
+        fingerprint()  # the members' briefing shows no commentary: said, not silently dropped
+    (folder / "commentary" / "devon" / "members.md").unlink()
     (folder / "commentary" / "devon" / "wf_agencyy.md").write_text(NOTE, encoding="utf-8")
     with pytest.raises(ConfigError, match="wf_agencyy.md.*Did you mean: wf_agency"):
         fingerprint()  # before any notebook runs

@@ -135,7 +135,9 @@ def _commentary(given, spec: PackSpec, nb_dir: Path, slug: str, catalogue, noteb
     else:
         folder = spec.commentary or ((nb_dir / "commentary").resolve() if (nb_dir / "commentary").is_dir()
                                      else None)
-    return folder, check_folder(council_folder(folder, slug), catalogue, list(notebooks))
+    # the local performance section and the members' briefing show no commentary: a file for them is an error
+    shown = [s for s in notebooks if s not in ("local", "members")]
+    return folder, check_folder(council_folder(folder, slug), catalogue, shown)
 
 
 def pack_fingerprint(store, plan: Plan, formats, comparators_file) -> str:
