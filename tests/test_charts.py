@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 
 from helpers import charts  # noqa: E402
 from helpers.errors import ConfigError, ParameterError  # noqa: E402
+from helpers.theme import load_theme  # noqa: E402
 from helpers.indicators import Indicator  # noqa: E402
 
 OUT = Path(os.environ.get("CHART_PREVIEW_DIR", "/tmp/charts"))
@@ -224,12 +225,10 @@ def test_svg_labels_are_text_or_outlines_and_png_is_png(neighbours, tmp_path):
     assert 'width="453.' in svg  # 16 cm in points
     outlines = tmp_path / "outlines.yml"
     outlines.write_text("figure:\n  svg_text: outlines\n")
-    try:
-        charts.apply_house_style(outlines)
-        drawn = charts.benchmark_bars(neighbours, highlight="Devon", indicator=CASELOAD).to_svg().decode()
-        assert "<text" not in drawn  # glyph outlines: the exact shapes, whatever fonts a reader has
-    finally:
-        charts.apply_house_style()
+    drawn = charts.benchmark_bars(neighbours, highlight="Devon", indicator=CASELOAD,
+                                  theme=load_theme(outlines)).to_svg().decode()
+    assert "<text" not in drawn  # glyph outlines: the exact shapes, whatever fonts a reader has
+    assert "<text" in chart.to_svg().decode()  # a chart keeps the theme it was drawn in
     bad = tmp_path / "bad.yml"
     bad.write_text("figure:\n  svg_text: paths\n")
     with pytest.raises(ConfigError, match="figure.svg_text.*'text' or 'outlines'"):

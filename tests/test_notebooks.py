@@ -1,5 +1,6 @@
-"""The section notebooks: their layout, and runs under papermill on demo data
-and on the real official releases.
+"""The section notebooks: runs under papermill on demo data and on the real
+official releases, and a run as JupyterLab runs one, with an analyst's own
+cells, whose pack section shows what the notebook showed.
 
 Runs on real data share one started kernel per test module (papermill hands
 ``km=`` to nbclient, which leaves a kernel it did not start running), so a
@@ -12,10 +13,10 @@ worker and its kernel while the other worker runs the rest of the suite.
 
 from __future__ import annotations
 
-import ast
 import html
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -35,9 +36,6 @@ SECTION_NOTEBOOKS = {"00_summary": "summary", "10_workforce": "workforce", "20_f
                      "45_cla_outcomes": "cla_outcomes", "50_care_leavers": "care_leavers", "60_spending": "spending"}
 NOTEBOOKS = [NOTEBOOK_DIR / f"{stem}.ipynb" for stem in SECTION_NOTEBOOKS]
 NOTEBOOK_IDS = [p.stem for p in NOTEBOOKS]
-PARAMETERS = {"council": "Kestrel Vale", "period": None, "comparator": "statistical neighbours",
-              "committee": "Children and Young People Overview and Scrutiny Committee", "meeting_date": "",
-              "data": "demo", "comparators_file": "", "neighbours": ""}
 REAL_COUNCILS = {"Dorset": "838", "Devon": "878", "North Northamptonshire": "940", "Cumberland": "942"}
 DEMO_COUNCIL = ("Kestrel Vale", "952")
 TIMINGS: dict[str, float] = {}
@@ -49,35 +47,61 @@ def scrutiny_meta(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))["metadata"]["scrutiny"]
 
 
-# --------------------------------------------------------------------------- layout (fast)
+# --------------------------------------------------------------------------- pack order (fast)
 
 def test_there_is_a_notebook_for_the_summary_and_every_section():
     assert [scrutiny_meta(p)["section"] for p in NOTEBOOKS] == list(SECTION_NOTEBOOKS.values())
     assert [scrutiny_meta(p)["order"] for p in NOTEBOOKS] == [0, 10, 20, 30, 40, 45, 50, 60]
     every = [scrutiny_meta(p) for p in sorted(NOTEBOOK_DIR.glob("*.ipynb"))]
     orders = [m["order"] for m in every]
-    assert len(set(orders)) == len(orders), "two notebooks share a pack position"
+    assert orders == sorted(orders) and len(set(orders)) == len(orders), "two notebooks share a pack position"
+    assert [notebook_problems(p) for p in NOTEBOOK_DIR.glob("*.ipynb")] == [[]] * len(every)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
-def test_notebook_layout(path):
-    nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    meta = nb.metadata["scrutiny"]
-    title = "Summary" if meta["section"] == "summary" else SECTIONS[meta["section"]]
-    assert meta["title"] == title
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source == f"# {title}"
-    params = nb.cells[1]
-    assert params.cell_type == "code" and params.metadata.get("tags") == ["parameters"]
-    defaults = {}
-    for node in ast.parse(params.source).body:
-        defaults[node.targets[0].id] = ast.literal_eval(node.value)
-    assert defaults == PARAMETERS
-    assert notebook_problems(path) == []  # committed without outputs or execution counts
-    for cell in nb.cells[2:]:
-        # thin: a few lines calling helpers.report
-        assert cell.cell_type == "code" and len(cell.source.splitlines()) <= 6
-        assert "import pandas" not in cell.source and "def " not in cell.source
+# --------------------------------------------------------------------------- as JupyterLab runs them
+
+ANALYST_CELLS = [
+    ("markdown", "## Our own look at caseloads\n\nWritten by the service."),
+    ("code", "import matplotlib.pyplot as plt\nimport seaborn as sns\n"
+             "data = section.data.query(\"indicator == 'wf_caseload' and role == 'council'\")\n"
+             "ax = sns.lineplot(data=data, x='period', y='value')\nax.set_title('Caseload over time')\nplt.show()"),
+    ("code", "fig, ax = plt.subplots()\nax.bar(['a', 'b'], [1, 2])\n"
+             "report.set_alt_text(ax, 'Two bars, a and b.')\ndisplay(fig)\nplt.close(fig)"),
+    ("code", "sns.histplot(data=section.data, x='value').set_title('Spread of values')"),
+    ("code", "print('Figures checked by the performance team.')\nsection.theme"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebooks")
+def test_a_notebook_runs_as_jupyterlab_runs_it_and_its_pack_section_shows_what_it_showed(notebook_env, tmp_path):
+    """nbclient in the notebook's own folder, the kernel's own figure
+    backend (no MPLBACKEND), default parameters; an analyst's markdown and
+    charts however shown reach the section, stray values do not."""
+    from nbclient import NotebookClient
+    from helpers.render import render_section
+    nb = nbformat.read(NOTEBOOK_DIR / "10_workforce.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "section.questions()" in c.source)
+    for kind, source in reversed(ANALYST_CELLS):
+        nb.cells.insert(at, nbformat.v4.new_markdown_cell(source) if kind == "markdown"
+                        else nbformat.v4.new_code_cell(source))
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MPLBACKEND", raising=False)
+        NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+                       timeout=600).execute(env=env)
+    section = render_section(nb, "workforce", notebook="10_workforce.ipynb")
+    body = section.body
+    assert {"id": "workforce-our-own-look-at-caseloads", "text": "Our own look at caseloads"} in section.headings
+    alts = re.findall(r'<figure class="chart chart-notebook"><img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]+)"',
+                      body)
+    assert alts == ["Chart: Caseload over time", "Two bars, a and b.", "Chart: Spread of values"]
+    assert "Figures checked by the performance team." in body
+    assert "Theme(" not in body and "Text(0." not in body and "&lt;Figure" not in body
+    log = "\n".join(section.warnings)
+    assert "10_workforce.ipynb, cell 9" in log and "its title" in log  # the seaborn chart without alt text
+    assert "cell 11" in log and "Text(0.0, 1.0" in log                     # stray values, named
+    assert "cell 12" in log and "Theme(" in log
 
 
 # --------------------------------------------------------------------------- helpers

@@ -43,7 +43,7 @@ from .data.rules import missing_line
 from .errors import ConfigError
 
 RUN_KEYS = ("council", "period", "comparator", "committee", "meeting_date", "sections", "comparators_file",
-            "local_figures", "targets_file", "neighbours")
+            "local_figures", "targets_file", "neighbours", "spec", "commentary")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class BatchRun:
     local_figures: str = ""
     targets_file: str = ""
     neighbours: str = ""          # statistical neighbour model year; "" for the newest held
+    spec: str = ""                # pack specification (YAML); "" for pack.yml beside the notebooks
+    commentary: str = ""          # officer commentary folder; "" for the usual one
 
 
 @dataclass
@@ -188,6 +190,14 @@ def _check_run(path, where: str, entry: dict, need_council: bool) -> dict:
                 raise ConfigError(path, f"{key} must be text", key=f"{where}.{key}")
             blank_is_text = key in ("committee", "local_figures", "targets_file")
             out[key] = "" if v is None and blank_is_text else (None if v is None else str(v))
+    for key in ("spec", "commentary"):  # files beside the run file
+        if entry.get(key) not in (None, ""):
+            if not isinstance(entry[key], str):
+                raise ConfigError(path, f"{key} must be a path", key=f"{where}.{key}")
+            found = (Path(path).parent / entry[key]).resolve()
+            if not (found.is_file() if key == "spec" else found.is_dir()):
+                raise ConfigError(path, f"no {'file' if key == 'spec' else 'folder'} {found}", key=f"{where}.{key}")
+            out[key] = str(found)
     if "sections" in entry:
         s = entry["sections"]
         if isinstance(s, str):
@@ -208,7 +218,8 @@ def build_one(run: BatchRun, options: dict) -> Outcome:
         res = build_pack(council=run.council, period=run.period, comparator=run.comparator,
                          committee=run.committee, meeting_date=run.meeting_date, sections=run.sections,
                          comparators_file=run.comparators_file, local_figures=run.local_figures or "",
-                         targets_file=run.targets_file or "", neighbours=run.neighbours or "", **options)
+                         targets_file=run.targets_file or "", neighbours=run.neighbours or "",
+                         spec=run.spec or "", commentary=run.commentary or "", **options)
         return Outcome(run, True, skipped=res.skipped, out_dir=str(res.out_dir),
                        seconds=time.perf_counter() - t, council_name=res.council)
     except Exception as exc:  # one council's failure must not stop the batch

@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import math
@@ -27,7 +28,7 @@ import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -35,8 +36,6 @@ import matplotlib.text as _mpl_text
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from .safe_yaml import load_yaml_file
-from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
@@ -54,7 +53,8 @@ except ImportError:  # pragma: no cover - older matplotlib
     LoadFlags = SimpleNamespace(NO_HINTING=_ft2font.LOAD_NO_HINTING)
     Kerning = SimpleNamespace(UNFITTED=_ft2font.KERNING_UNFITTED)
 
-from .errors import ConfigError, ParameterError
+from .errors import ParameterError
+from .theme import CM, STYLE_FILE, Theme, current_theme, load_theme, using_theme  # noqa: F401
 from .indicators import STATUS_WORDS, Indicator, UNITS
 
 __all__ = [
@@ -64,7 +64,6 @@ __all__ = [
     "STATUS_WORDS", "SOURCE_NAMES",
 ]
 
-STYLE_FILE = Path(__file__).with_name("chart_style.yml")
 
 
 # --------------------------------------------------------------------------- text metrics
@@ -93,7 +92,6 @@ def _shared_text_metrics(renderer, text, fontprop, ismath, dpi):
 if _measure_text_per_renderer is not None:  # a matplotlib without the hook keeps its own cache
     _mpl_text._get_text_metrics_with_cache = _shared_text_metrics
 
-CM = 1 / 2.54  # inches per centimetre
 
 
 # Publication ids (see docs/store.md) as a caption names them.
@@ -126,181 +124,49 @@ SOURCE_NAMES = {
     "local": "Council's own performance data",
 }
 
-_DASHES = ("solid", "dashed", "dotted", "dashdot")
 
 
 # --------------------------------------------------------------------------- house style
+# The theme object and its YAML file live in helpers.theme; these names stay
+# here for code written against the older module-level style.
 
-# The schema of chart_style.yml: section -> key -> check. Each check returns an
-# error message, or None when the value is acceptable.
-def _positive(v):
-    return None if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else "must be a positive number"
-
-
-def _colour(v):
-    return None if isinstance(v, str) and mpl.colors.is_color_like(v) else "must be a colour such as \"#0072B2\""
+HouseStyle = Theme
 
 
-def _dash(v):
-    return None if v in _DASHES else f"must be one of: {', '.join(_DASHES)}"
+def house_style() -> Theme:
+    """The theme the chart being drawn uses (see :func:`helpers.theme.current_theme`):
+    the one passed as ``theme=`` to a chart function, else the packaged house style."""
+    return current_theme()
 
 
-def _image_format(v):
-    return None if v in ("png", "svg") else "must be 'png' or 'svg'"
-
-
-def _svg_text(v):
-    return None if v in ("text", "outlines") else "must be 'text' or 'outlines'"
-
-
-def _font_list(v):
-    ok = isinstance(v, list) and v and all(isinstance(x, str) for x in v)
-    return None if ok else "must be a list of font family names"
-
-
-_SCHEMA: dict[str, dict[str, Callable]] = {
-    "figure": {"width_cm": _positive, "height_cm": _positive, "png_dpi": _positive, "image": _image_format,
-               "svg_text": _svg_text},
-    "font": {"family": _font_list, "base_pt": _positive, "small_pt": _positive, "title_pt": _positive,
-             "big_number_pt": _positive},
-    "colours": {k: _colour for k in (
-        "council", "neighbours", "neighbour_mean", "england", "region", "other", "better", "worse", "similar",
-        "neutral",
-        "text", "muted_text", "axis", "grid", "band_light", "band_dark", "funnel_fill", "funnel_95", "funnel_998")},
-    "lines": {"council_width": _positive, "reference_width": _positive, "england_dash": _dash,
-              "neighbour_mean_dash": _dash, "region_dash": _dash, "target_dash": _dash,
-              "funnel_95_dash": _dash, "funnel_998_dash": _dash},
-}
-
-
-@dataclass(frozen=True)
-class HouseStyle:
-    """The validated contents of a chart style file."""
-
-    figure: Mapping
-    font: Mapping
-    colours: Mapping
-    lines: Mapping
-    path: Path | None = None
-
-    @property
-    def width_in(self) -> float:
-        return self.figure["width_cm"] * CM
-
-    def size(self, height_cm: float | None = None) -> tuple[float, float]:
-        """Figure size in inches: the house width and the given (or default) height."""
-        return self.width_in, (height_cm or self.figure["height_cm"]) * CM
-
-    def colour(self, role: str) -> str:
-        return self.colours[role]
-
-    def dash(self, role: str) -> str:
-        return self.lines[f"{role}_dash"]
-
-    @property
-    def rc(self) -> dict:
-        """matplotlib rc parameters for this style, over seaborn's 'ticks' style."""
-        f, c = self.font, self.colours
-        rc = dict(sns.axes_style("ticks"))
-        rc.update(sns.plotting_context("paper"))
-        rc.update({
-            "font.family": "sans-serif",
-            "font.sans-serif": list(f["family"]),
-            "font.size": f["base_pt"],
-            "axes.titlesize": f["title_pt"], "axes.titleweight": "bold", "axes.titlelocation": "left",
-            "figure.titlesize": f["title_pt"], "figure.titleweight": "bold",
-            "axes.labelsize": f["base_pt"], "xtick.labelsize": f["base_pt"], "ytick.labelsize": f["base_pt"],
-            "legend.fontsize": f["small_pt"], "legend.title_fontsize": f["small_pt"], "legend.frameon": False,
-            "axes.spines.top": False, "axes.spines.right": False,
-            "axes.edgecolor": c["axis"], "axes.labelcolor": c["text"], "text.color": c["text"],
-            "xtick.color": c["axis"], "ytick.color": c["axis"],
-            "xtick.labelcolor": c["text"], "ytick.labelcolor": c["text"],
-            "axes.grid": False, "grid.color": c["grid"], "grid.linewidth": 0.8,
-            "axes.facecolor": "white", "figure.facecolor": "white", "savefig.facecolor": "white",
-            "axes.linewidth": 0.8, "xtick.major.width": 0.8, "ytick.major.width": 0.8,
-            "xtick.major.size": 3, "ytick.major.size": 3,
-            "axes.prop_cycle": cycler(color=[c["council"], c["neighbour_mean"], c["region"], c["england"],
-                                             "#E69F00", "#56B4E9", "#CC79A7"]),
-            "lines.solid_capstyle": "butt",
-            "figure.dpi": 100, "savefig.dpi": self.figure["png_dpi"],
-            # SVG text as text (figure.svg_text: text): crisp, searchable and
-            # selectable in the PDF, and quick to write and to print; a
-            # reader without DejaVu Sans sees Arial, aligned as drawn (the
-            # SVG anchors each label). "outlines" stores glyph shapes instead.
-            "svg.fonttype": "none" if self.figure.get("svg_text", "text") == "text" else "path",
-            "svg.hashsalt": "scrutiny-packs", "pdf.fonttype": 42,
-            "axes.unicode_minus": True,
-        })
-        return rc
-
-
-def _read_style_file(path: Path) -> dict:
-    doc = load_yaml_file(path, what="chart style file")
-    if doc is None:
-        return {}
-    if not isinstance(doc, dict):
-        raise ConfigError(path, "a chart style file must be a mapping of sections",
-                          hint=f"Use the sections: {', '.join(_SCHEMA)}")
-    unknown = sorted(set(doc) - set(_SCHEMA))
-    if unknown:
-        raise ConfigError(path, f"unknown section(s) {unknown}", key=unknown[0],
-                          hint=f"Allowed sections are: {', '.join(_SCHEMA)}")
-    for section, entries in doc.items():
-        if not isinstance(entries, dict):
-            raise ConfigError(path, "must be a mapping of keys to values", key=section)
-        allowed = _SCHEMA[section]
-        unknown = sorted(set(entries) - set(allowed))
-        if unknown:
-            names = [f"{section}.{k}" for k in unknown]
-            raise ConfigError(path, f"unknown key(s) {names}", key=names[0],
-                              hint=f"Allowed keys in '{section}' are: {', '.join(allowed)}")
-        for key, value in entries.items():
-            problem = allowed[key](value)
-            if problem:
-                raise ConfigError(path, f"{problem} (value: {value!r})", key=f"{section}.{key}")
-    return doc
-
-
-@lru_cache(maxsize=8)
-def _load_style(path: Path | None) -> HouseStyle:
-    base = _read_style_file(STYLE_FILE)
-    missing = [f"{s}.{k}" for s, keys in _SCHEMA.items() for k in keys if k not in base.get(s, {})]
-    if missing:
-        raise ConfigError(STYLE_FILE, f"the packaged style lacks {missing}")
-    if path is not None and Path(path).resolve() != STYLE_FILE.resolve():
-        for section, entries in _read_style_file(Path(path)).items():
-            base[section] = {**base[section], **entries}
-    return HouseStyle(**{s: dict(base[s]) for s in _SCHEMA}, path=Path(path) if path else STYLE_FILE)
-
-
-_active_style_path: Path | None = None
-
-
-def house_style() -> HouseStyle:
-    """The style charts are drawn in: the one last passed to
-    :func:`apply_house_style`, or the packaged ``chart_style.yml``."""
-    return _load_style(_active_style_path)
-
-
-def apply_house_style(path: str | Path | None = None) -> HouseStyle:
-    """Read a chart style file, make it the style for every chart, and set
-    it as seaborn's theme (so ad hoc seaborn plots in a notebook match).
-
-    ``path`` is a YAML file with any of the sections and keys of the packaged
-    ``chart_style.yml``; keys it leaves out keep the packaged values. Unknown
-    sections or keys, and values of the wrong kind, raise
-    :class:`~helpers.errors.ConfigError` naming the key.
+def apply_house_style(path: str | Path | None = None) -> Theme:
+    """Read a chart style file and set it as matplotlib's and seaborn's
+    style in this process, for ad hoc charts; returns the :class:`Theme`.
+    The project's chart functions draw in the theme they are given
+    (``theme=``), never in a style left behind by earlier code.
 
     >>> style = apply_house_style()            # the packaged house style
     >>> style.colour("council")
     '#0072B2'
     """
-    global _active_style_path
-    resolved = Path(path) if path is not None else None
-    style = _load_style(resolved)
-    _active_style_path = resolved
-    sns.set_theme(style="ticks", rc=style.rc)
-    return style
+    theme = load_theme(path)
+    theme.apply()
+    return theme
+
+
+def themed(draw):
+    """A chart function that takes ``theme=`` (a :class:`Theme`; default the
+    one in use, else the packaged house style), draws in it and returns a
+    :class:`Chart` that keeps it for saving."""
+    @functools.wraps(draw)
+    def wrapper(*args, theme: Theme | None = None, **kwargs):
+        theme = theme or current_theme()
+        with using_theme(theme):
+            chart = draw(*args, **kwargs)
+        if isinstance(chart, Chart):
+            chart.theme = theme
+        return chart
+    return wrapper
 
 
 # --------------------------------------------------------------------------- the Chart object
@@ -324,6 +190,8 @@ class Chart:
     formats: dict[str, int] = field(default_factory=dict)
     row_decimals: list[int] | None = None
     axes: tuple[Axes, ...] = ()
+    #: the theme it was drawn in, and is saved in
+    theme: Theme | None = None
 
     # -- bytes -------------------------------------------------------------
     def to_svg(self) -> bytes:
@@ -333,13 +201,13 @@ class Chart:
 
     def to_png(self, dpi: int | None = None) -> bytes:
         """The chart as PNG at ``dpi`` dots per inch (default: the house style's)."""
-        return self._save(format="png", dpi=dpi or house_style().figure["png_dpi"])
+        return self._save(format="png", dpi=dpi or (self.theme or current_theme()).figure["png_dpi"])
 
     def _save(self, **kwargs) -> bytes:
         # Figures the chart functions make have no layout engine (see
         # _layout), so this draws once and gives the same bytes every time.
         buf = io.BytesIO()
-        with mpl.rc_context(house_style().rc):
+        with mpl.rc_context((self.theme or current_theme()).rc):
             self.figure.savefig(buf, **kwargs)
         return buf.getvalue()
 
@@ -375,7 +243,7 @@ class Chart:
         URI, or ``png``; default the house style's ``figure.image``) with the
         alt text, then a ``<figcaption>`` holding the source and the data
         table in a ``<details>`` element."""
-        image = image or house_style().figure.get("image", "png")
+        image = image or (self.theme or current_theme()).figure.get("image", "png")
         if image == "svg":
             src = "data:image/svg+xml;base64," + base64.b64encode(self.to_svg()).decode("ascii")
         elif image == "png":
@@ -1097,6 +965,7 @@ def _zero_based(ax: Axes, values: Iterable[float], head: float = 1.12, axis: str
 
 # --------------------------------------------------------------------------- benchmark bars
 
+@themed
 def benchmark_bars(data: pd.DataFrame, *, value: str = "value", label: str = "area_name", highlight: str,
                    indicator: Indicator, status: str = "status", period: int | None = None,
                    neighbour_mean: float | None = None, england: float | None = None,
@@ -1266,6 +1135,7 @@ def _and_list(names: Sequence[str]) -> str:
 
 # --------------------------------------------------------------------------- time series
 
+@themed
 def time_series(data: pd.DataFrame, *, period: str = "period", value: str = "value", series: str = "series",
                 highlight: str, indicator: Indicator, roles: Mapping[str, str] | None = None,
                 zero_baseline: bool = True, title: str | None = None, caption: str | None = None,
@@ -1384,6 +1254,7 @@ def _series_alt(indicator, wide, names, role_of, highlight, periods) -> str:
 _FUNNEL_LIMITS = ("denominator", "lower95", "upper95", "lower998", "upper998")
 
 
+@themed
 def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator: str = "denominator",
                 label: str = "area_name", highlight: str, indicator: Indicator, limits: pd.DataFrame,
                 centre: float | None = None, centre_name: str = "England", period: int | None = None,
@@ -1567,6 +1438,7 @@ def quartile_bands(indicator: Indicator) -> list[str]:
     return ["Q1", "Q2", "Q3", "Q4"]
 
 
+@themed
 def position_strip(data: pd.DataFrame, *, value: str = "value", label: str = "area_name", highlight: str,
                    indicator: Indicator, quartiles: Sequence[float] | None = None, england: float | None = None,
                    period: int | None = None, title: str | None = None, caption: str | None = None,
@@ -1713,6 +1585,7 @@ def _isnan_or_blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip()) or (not isinstance(v, str) and _isnan(v))
 
 
+@themed
 def at_a_glance(rows: pd.DataFrame, *, council: str, catalogue=None, ncols: int = 3, periods: int = 5,
                 title: str | None = None, caption: str | None = None) -> Chart:
     """The summary page: one small panel per indicator.
@@ -1918,6 +1791,7 @@ def _local_indicator(indicator: Indicator | None, value: str, label: str | None)
                      period_basis="31 March", decimals=0)
 
 
+@themed
 def monthly_trend(data: pd.DataFrame, *, month: str = "month", value: str = "value", rolling: int | None = None,
                   indicator: Indicator | None = None, label: str | None = None, area: str = "The council",
                   target: float | None = None,
@@ -2047,6 +1921,7 @@ def _monthly_alt(area, ind, frame, rolling, target) -> str:
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
+@themed
 def seasonality_chart(data: pd.DataFrame, *, month: str = "month", value: str = "value", year_start: int = 1,
                       years: int | None = 5, indicator: Indicator | None = None, label: str | None = None,
                       area: str = "The council",

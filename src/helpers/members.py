@@ -22,6 +22,7 @@ import html
 from . import words
 from .report import Html, Parameters, _Context, _bars, _cell, at_a_glance_block, check_parameters
 from .stats.record import figures_record, read_record
+from .theme import using_theme
 from .vocab import RAG_WORDS, possessive
 from .words.attention import attention_items, describe_item
 from .words.since import since_last
@@ -132,7 +133,7 @@ class Members(_Context):
         return Html("".join(blocks))
 
     def _section_page(self, sid: str, comps: list) -> str:
-        title = self.catalogue.section_titles.get(sid, sid)
+        title = self.spec.section_titles.get(sid) or self.catalogue.section_titles.get(sid, sid)
         parts = [f'<section class="members-section" id="members-{_e(sid)}"><h2 id="members-{_e(sid)}-title">'
                  f"{_e(title)}</h2>"]
         findings = words.key_messages(comps, n=MAX_FINDINGS)
@@ -144,7 +145,8 @@ class Members(_Context):
                          + "".join(f"<li>{_e(q)}</li>" for q in asked) + "</ol>")
         for item in attention_items(comps, MAX_CHARTS):
             c = item.comparison
-            chart, _ = _bars(self, c, self.chart_label(c))
+            with using_theme(self.theme):
+                chart, _ = _bars(self, c, self.chart_label(c))
             try:
                 parts.append(chart.to_html())
             finally:
@@ -166,11 +168,13 @@ class Members(_Context):
 
 
 def open_members(*, council, period=None, comparator="statistical neighbours", committee="", meeting_date="",
-                 data="demo", comparators_file="", neighbours="", previous_pack="") -> Members:
+                 data="demo", comparators_file="", neighbours="", previous_pack="", pack_spec="",
+                 commentary="") -> Members:
     """Check the parameters and open the members' edition for one council.
     ``previous_pack`` is the folder (or ``figures.json``) of the last pack
-    built for the council, or "" for none."""
+    built for the council, or "" for none; ``pack_spec`` and ``commentary``
+    as for :func:`helpers.report.open_summary`."""
     params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file,
-                              neighbours)
+                              neighbours, pack_spec, commentary)
     return Members(params, str(previous_pack or ""))
 

@@ -52,31 +52,38 @@ COMPARATORS = ("statistical neighbours", "region")
 PACK_FORMAT = "1"
 
 #: Code the warm kernel runs once when it starts: everything a section
-#: notebook imports, so no notebook pays for it.
+#: notebook imports, so no notebook pays for it; figures shown as JupyterLab
+#: shows them (helpers.figures); then the state every notebook starts from
+#: (helpers.build.kernel_state).
 KERNEL_STARTUP = """
-import os, warnings
-os.environ.setdefault("MPLBACKEND", "Agg")
+import warnings
 import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot
 import numpy, pandas, seaborn
 import IPython.display
 import helpers, helpers.store, helpers.indicators
-for _m in ("helpers.stats", "helpers.charts", "helpers.words", "helpers.report"):
+for _m in ("helpers.stats", "helpers.charts", "helpers.words", "helpers.report", "helpers.local"):
     try:
         __import__(_m)
     except Exception:
         pass
 del _m
+from helpers import figures as _f
+_f.enable()
+from helpers.build import kernel_state as _k
+_k.snapshot()
+del _f, _k
 """
 
-#: Run between two notebooks: a clean namespace, no open figures; imported
-#: modules and the memoised store stay.
+#: Run between two notebooks: a clean namespace, and the kernel's state
+#: (styles, options, helpers' module state, figures) as it was at start-up;
+#: the memoised stores stay unless a notebook changed one.
 KERNEL_RESET = """
 get_ipython().run_line_magic("reset", "-f")
-import matplotlib.pyplot as _plt
-_plt.close("all")
-del _plt
+from helpers.build import kernel_state as _k
+for _line in _k.restore():
+    print(_line)
+del _k
 """
 
 
@@ -256,27 +263,34 @@ class WarmKernel:
         self.notebooks_run = 0
         self.run(KERNEL_STARTUP)
 
-    def run(self, code: str, timeout: float = 300) -> None:
+    def run(self, code: str, timeout: float = 300) -> list[str]:
+        """Run set-up code in the kernel; the lines it printed."""
         from jupyter_core.utils import run_sync
         errors: list[str] = []
+        printed: list[str] = []
 
         def hook(msg):
             if msg.get("msg_type") == "error":
                 errors.append(f"{msg['content'].get('ename')}: {msg['content'].get('evalue')}")
+            elif msg.get("msg_type") == "stream":
+                printed.extend(line for line in msg["content"].get("text", "").splitlines() if line.strip())
 
         reply = run_sync(self.kc.execute_interactive)(code, timeout=timeout, store_history=False, output_hook=hook)
         if reply["content"].get("status") != "ok":
             raise PackBuildError(f"the warm kernel could not run its set-up code: {'; '.join(errors) or reply['content']}")
+        return printed
 
     def preload(self, data: str) -> None:
         """Load the store for ``data`` into the kernel before the first notebook."""
         if data in self.warm_data:
             return
-        self.run(f"import helpers.store as _s; _s.open_store({data!r}); del _s")
+        self.run(f"import helpers.store as _s; _s.open_store({data!r}); del _s\n"
+                 f"from helpers.build import kernel_state as _k; _k.remember_stores(); del _k")
         self.warm_data.add(data)
 
-    def reset(self) -> None:
-        self.run(KERNEL_RESET)
+    def reset(self) -> list[str]:
+        """Restore the kernel between notebooks; what a notebook had changed in place."""
+        return self.run(KERNEL_RESET)
 
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync
@@ -390,16 +404,19 @@ def execute_section(notebook: Path, output: Path, parameters: dict, *, warm: boo
     ``slot`` unless ``warm=False``) and return the executed notebook."""
     global _ENGINE
     import papermill as pm
+    folder = str(Path(notebook).resolve().parent)  # as JupyterLab runs it: files beside it are found
     if not warm:
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, progress_bar=False,
-                                   kernel_name="python3", execution_timeout=timeout)
+                                   kernel_name="python3", execution_timeout=timeout, cwd=folder)
     if _ENGINE is None:
         _ENGINE = _register_engine()
     kernel = warm_kernel(slot)
     kernel.preload(str(parameters.get("data") or "official"))
     if kernel.notebooks_run:
-        kernel.reset()
+        for line in kernel.reset():
+            log.warning("%s (before %s)", line, Path(notebook).name)
     kernel.notebooks_run += 1
+    kernel.run(f"import os as _os; _os.chdir({folder!r}); del _os")
     try:
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, progress_bar=False,
                                    engine_name=_ENGINE, kernel_name=kernel.kernel_name,
@@ -499,7 +516,8 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
                data: str = "official", comparators_file: str | None = None, notebooks_dir=None,
                reports_dir=None, force: bool = True, warm: bool = True, timeout: int = 600,
                local_figures: str = "", targets_file: str = "", section_workers: int | None = None,
-               allow_missing_measures: bool = False, neighbours: str = "") -> PackResult:
+               allow_missing_measures: bool = False, neighbours: str = "", spec: str = "",
+               commentary: str = "") -> PackResult:
     """Build one pack and move it into ``reports/<council-slug>/<period>/``.
 
     council          name, DfE LA number or ONS code
@@ -523,6 +541,9 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
                      needs: the pack shows those figures as missing from the release, and
                      ``PackResult.missing_measures`` lists them (the command exits non-zero)
     neighbours       the statistical neighbour model: "" for the newest held, or its year ("2021")
+    spec             the pack specification (YAML): "" for pack.yml beside the notebooks, if any
+    commentary       the officer commentary folder: "" for the specification's, or commentary/
+                     beside the notebooks
 
     A council outside the official English releases (a Welsh council, say)
     gets a pack of its local figures alone, which says which comparisons are
@@ -550,17 +571,17 @@ def build_pack(council: str, period: int | None = None, *, comparator: str = "st
                                     formats=formats, data=data, comparators_file=comparators_file,
                                     notebooks_dir=notebooks_dir, reports_dir=reports_dir, force=force, warm=warm,
                                     timeout=timeout, local_figures=local_figures, targets_file=targets_file,
-                                    section_workers=section_workers)
+                                    section_workers=section_workers, spec=spec, commentary=commentary)
 
 
 def _build_from_snapshot(store, t0, timings, *, council, period, comparator, model, committee, meeting_date,
                          sections, formats, data, comparators_file, notebooks_dir, reports_dir, force, warm, timeout,
-                         local_figures, targets_file, section_workers) -> PackResult:
+                         local_figures, targets_file, section_workers, spec="", commentary="") -> PackResult:
     from .build import editions
     plan = plan_pack(store, council=council, period=period, comparator=comparator, model=model, committee=committee,
                      meeting_date=meeting_date, sections=sections, comparators_file=comparators_file,
                      notebooks_dir=notebooks_dir, reports_dir=reports_dir, local_figures=local_figures,
-                     targets_file=targets_file)
+                     targets_file=targets_file, spec=spec, commentary=commentary)
     name, code, period, dest = plan.name, plan.code, plan.period, plan.dest
     from .render import pdf_engine_version
     base_fp = pack_fingerprint(store, plan, formats, comparators_file)
@@ -653,7 +674,8 @@ def _render_sections(notebooks: dict, executed: dict, timings: dict, warnings: l
         nb, seconds = executed[sid]
         timings[f"execute:{sid}"] = seconds
         t = time.perf_counter()
-        section = render_section(nb, sid)
+        path = Path(notebooks[sid])
+        section = render_section(nb, sid, notebook=path.name, folder=str(path.parent))
         rendered.append(section)
         warnings.extend(section.warnings)
         timings[f"render:{sid}"] = round(time.perf_counter() - t, 3)
@@ -678,7 +700,7 @@ def _write_outputs(store, plan: Plan, rendered, tmp: Path, formats, comparator, 
         context = pack_context(store, area_code=plan.code, period=plan.period, sections=sections,
                                comparator=comparator, committee=committee, meeting_date=meeting_date, built=built,
                                version=version, model=group.model,
-                               comparator_codes=member_codes(store, plan.code, group))
+                               comparator_codes=member_codes(store, plan.code, group), keep=plan.spec.keeps)
     else:
         context = local_pack_context(plan.name, sections=sections, committee=committee, meeting_date=meeting_date,
                                      built=built, version=version, is_demo=local_figures == "demo",
@@ -745,7 +767,7 @@ def _execute_sections(notebooks: dict[str, Path], out_dir: Path, parameters: dic
         t = time.perf_counter()
         try:
             # the local notebook compares no statistical neighbours: it takes no model
-            own = {k: v for k, v in local_parameters.items() if k != "neighbours"}
+            own = {k: v for k, v in local_parameters.items() if k not in ("neighbours", "pack_spec", "commentary")}
             given = own if sid == "local" else (members_parameters or parameters) if sid == "members" else parameters
             nb = execute_section(nb_path, out_dir / nb_path.name, given,
                                  warm=warm, timeout=timeout, slot=slot)
@@ -802,6 +824,10 @@ def add_build_arguments(parser) -> None:
     g.add_argument("--meeting-date", default="", help="meeting date, YYYY-MM-DD")
     g.add_argument("--sections", default=None, help="comma-separated sections (default: all)")
     g.add_argument("--format", default="html,pdf", help="html, pdf or html,pdf (default)")
+    g.add_argument("--spec", default="", help="pack specification (YAML): sections, measures, titles, targets "
+                                              "(default: pack.yml beside the notebooks, if any)")
+    g.add_argument("--commentary", default="", help="folder of officer commentary (default: commentary/ beside "
+                                                    "the notebooks or the specification)")
     g.add_argument("--data", default="official",
                    help="'demo', 'official' (default, data/raw) or a folder of official releases")
     o = parser.add_argument_group("where and how")
@@ -834,7 +860,7 @@ def cli_build(args) -> int:
                             comparators_file=args.comparators_file, force=not quiet,
                             local_figures=args.local_figures, targets_file=args.targets_file,
                             allow_missing_measures=args.allow_missing_measures, neighbours=args.neighbours,
-                            **common)
+                            spec=args.spec, commentary=args.commentary, **common)
         if not (quiet and result.skipped):
             print(result.summary())
             from .batch import write_index
@@ -843,7 +869,8 @@ def cli_build(args) -> int:
     defaults = BatchRun(council="", period=args.period, comparator=args.comparator, committee=args.committee,
                         meeting_date=args.meeting_date, sections=args.sections,
                         comparators_file=args.comparators_file, local_figures=args.local_figures,
-                        targets_file=args.targets_file, neighbours=args.neighbours)
+                        targets_file=args.targets_file, neighbours=args.neighbours, spec=args.spec,
+                        commentary=args.commentary)
     runs = runs_for_all(args.data, defaults) if args.all else runs_from_file(args.run_file, defaults)
     summary = run_batch(runs, force=args.force and not quiet, workers=args.workers, dask=args.dask,
                         progress=not (args.no_progress or quiet), allow_missing_measures=args.allow_missing_measures,

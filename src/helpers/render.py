@@ -17,7 +17,6 @@ built once per process and reused for every section and every council.
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 import html as _html
 import math
@@ -116,7 +115,8 @@ def section_exporter():
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
-    return SectionExporter(
+    from .build.preprocess import PREPROCESSORS
+    exporter = SectionExporter(
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         template_name="scrutiny",
         template_file="section.html.j2",
@@ -125,6 +125,9 @@ def section_exporter():
         exclude_output_prompt=True,
         anchor_link_text="",
     )
+    for preprocessor in PREPROCESSORS:
+        exporter.register_preprocessor(preprocessor(parent=exporter), enabled=True)
+    return exporter
 
 
 def section_meta(nb, fallback_id: str) -> tuple[str, str, int]:
@@ -143,44 +146,23 @@ def _first_heading(nb) -> str | None:
     return None
 
 
-def render_section(nb, fallback_id: str = "section") -> RenderedSection:
+def render_section(nb, fallback_id: str = "section", notebook: str = "", folder: str = "") -> RenderedSection:
     """The outputs of one executed notebook as an HTML fragment, with its
-    indicator headings (``<h2 id=...>``) for the contents list. The first
-    markdown cell (``# Section title``) is replaced by the pack's own section
-    heading; stderr goes into ``warnings``, never into the pack."""
+    headings (``<h2 id=...>``) for the contents list. The exporter's
+    preprocessors (:mod:`helpers.build.preprocess`) choose what a reader
+    sees; what they leave out (warnings, stray values) is in ``warnings``,
+    and an output that cannot reach the pack raises
+    :class:`~helpers.build.preprocess.CellError` naming ``notebook`` and the
+    cell."""
+    from .build.preprocess import new_context
     sid, title, order = section_meta(nb, fallback_id)
-    nb = copy.deepcopy(nb)
-    warnings: list[str] = []
-    cells = []
-    dropped_title = False
-    for cell in nb.cells:
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & {"remove-cell", "remove_cell"}:
-            continue
-        if not dropped_title and cell.cell_type == "markdown" and re.match(r"\s*#\s+\S", cell.source):
-            dropped_title = True
-            rest = cell.source.split("\n", 1)[1] if "\n" in cell.source.strip() else ""
-            if not rest.strip():
-                continue
-            cell.source = rest
-        if cell.cell_type == "code":
-            if tags & {"parameters", "injected-parameters", "remove-output", "remove_output"}:
-                cell.outputs = []
-            kept = []
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                    text = out.get("text", "").strip()
-                    if text:
-                        warnings.append(f"{sid}: {text.splitlines()[-1][:300]}")
-                    continue
-                kept.append(out)
-            cell.outputs = kept
-        elif cell.cell_type == "raw":
-            continue
-        cells.append(cell)
-    nb.cells = cells
-    body, _ = section_exporter().from_notebook_node(nb)
-    body = _IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT_TEXT}"', body)
+    ctx = new_context(sid, notebook or f"{sid} notebook", folder)
+    body, resources = section_exporter().from_notebook_node(nb, resources={"scrutiny": ctx})
+    ctx = resources["scrutiny"]  # the preprocessors work on a copy of the resources
+    warnings = list(ctx["log"])
+    body, described = _IMG_WITHOUT_ALT.subn(f'<img alt="{NO_ALT_TEXT}"', body)
+    if described:
+        warnings.append(f"{ctx['notebook']}: {described} image(s) in HTML output without alt text")
     body, removed = _make_self_contained(body)
     if removed:
         warnings.append(f"{sid}: removed {removed} script or external reference(s) from the notebook's output")
@@ -271,9 +253,11 @@ def unlink_dangling_anchors(html: str) -> str:
 
 def pack_context(store, *, area_code: str, period: int | None, sections: list[RenderedSection],
                  comparator: str, committee: str = "", meeting_date: str = "", comparator_codes=None,
-                 built: _dt.datetime | None = None, version: str = "", model: str = "") -> dict:
+                 built: _dt.datetime | None = None, version: str = "", model: str = "", keep=None) -> dict:
     """Everything the pack template needs apart from the section bodies:
-    cover facts, data notes and the appendix, from the store and catalogue."""
+    cover facts, data notes and the appendix, from the store and catalogue.
+    ``keep(indicator_id, section)`` is False for a measure the pack
+    specification leaves out (it is left out of the notes and sources too)."""
     area = store.area(area_code)
     catalogue = store.catalogue
     built = built or _dt.datetime.now()
@@ -283,6 +267,8 @@ def pack_context(store, *, area_code: str, period: int | None, sections: list[Re
                      if i.section in shown_sections or any(h.endswith("-" + i.id) or h == i.id for h in heading_ids)]
     if "summary" in shown_sections and not indicator_ids:
         indicator_ids = catalogue.ids()
+    if keep is not None:
+        indicator_ids = [i for i in indicator_ids if keep(i, catalogue[i].section)]
     if comparator_codes is None:
         comparator_codes = comparator_members(store, area_code, comparator, model)
     council = {"name": str(area["area_name"]), "code": str(area_code), "ons_code": str(area.get("ons_code") or ""),

@@ -35,6 +35,7 @@ figure/figcaption), with no script and no external resource.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import html
 import math
@@ -47,13 +48,17 @@ import numpy as np
 import pandas as pd
 
 from . import words
+from .analyst import AnalystParts
 from .catalogue import Indicator
 from .data.groups import resolve_group
 from .errors import ParameterError, ScrutinyError, UnknownCouncilError
+from .figures import set_alt_text  # noqa: F401  - for notebooks: report.set_alt_text(ax, "...")
+from .theme import using_theme
 from .vocab import (PERIOD_BASIS_WORDS, POLARITY_WORDS, band_quarter, lower_first, ordinal, possessive, rag_label,
                     status_word, trend_label)
 
 __all__ = ["Html", "Parameters", "Section", "Summary", "check_parameters", "open_section", "open_summary",
+           "set_alt_text",
            "format_rank", "band_words", "trend_words", "rag_words", "SECTION_ORDER", "HEADLINE_INDICATORS"]
 
 #: Section notebooks in pack order (notebook metadata ``scrutiny.order``).
@@ -108,6 +113,8 @@ class Parameters:
     data: str = "demo"
     comparators_file: str = ""
     neighbours: str = ""     # statistical neighbour model: "" the newest held, or a year such as "2021"
+    pack_spec: str | None = ""   # pack specification: "" pack.yml beside the notebook, None for none
+    commentary: str | None = ""  # officer commentary folder: "" the usual one, None for none
 
     @property
     def meeting_day(self) -> _dt.date | None:
@@ -119,7 +126,8 @@ def _type_name(value) -> str:
 
 
 def check_parameters(council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
-                     meeting_date="", data="demo", comparators_file="", neighbours="") -> Parameters:
+                     meeting_date="", data="demo", comparators_file="", neighbours="", pack_spec="",
+                     commentary="") -> Parameters:
     """Check the parameters' types and formats (not yet against the data).
 
     council           a council name, DfE LA number or ONS code (a number such
@@ -133,6 +141,8 @@ def check_parameters(council, period=None, comparator="statistical neighbours", 
     comparators_file  "" or a YAML file of comparator groups
     neighbours        "" (the newest statistical neighbour model held) or a
                       model's year, e.g. "2021"
+    pack_spec         "" (pack.yml beside the notebook), a specification file or None
+    commentary        "" (commentary/ there), a folder of officer commentary or None
     """
     if isinstance(council, bool) or not isinstance(council, (str, int)):
         raise ParameterError("council", f"must be text (a council name, DfE LA number or ONS code), "
@@ -202,7 +212,24 @@ def check_parameters(council, period=None, comparator="statistical neighbours", 
     from .neighbours import check_model_parameter
     return Parameters(council=council, period=period, comparator=comparator, committee=committee.strip(),
                       meeting_date=meeting_date, data=data, comparators_file=comparators_file,
-                      neighbours=check_model_parameter(neighbours))
+                      neighbours=check_model_parameter(neighbours),
+                      pack_spec=_optional_path("pack_spec", pack_spec, "file"),
+                      commentary=_optional_path("commentary", commentary, "folder"))
+
+
+def _optional_path(name: str, value, kind: str) -> str | None:
+    """A path parameter: "" (look in the usual place), None (none) or a path that exists."""
+    if value is None or value == "":
+        return value
+    if isinstance(value, os.PathLike):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ParameterError(name, f"must be the path of a {kind}, \"\" or None, not {_type_name(value)}", value)
+    found = Path(value.strip())
+    if not (found.is_file() if kind == "file" else found.is_dir()):
+        raise ParameterError(name, f"no {kind} has that path; give one, \"\" for the usual place or None for none",
+                             value)
+    return str(found)
 
 
 def _load_store(data: str):
@@ -311,17 +338,18 @@ def _sentences_html(sentences) -> str:
 _COMPARISONS: dict = {}
 
 
-def _compare(store, code: str, iid: str, period: int | None, comparator, model: str):
+def _compare(store, code: str, iid: str, period: int | None, comparator, model: str, target=None):
     from .stats import compare_indicator
     key = (store.key, code, iid, period, tuple(comparator) if isinstance(comparator, (list, tuple)) else comparator,
-           model)
+           model, target)
     if not store.key:
-        return compare_indicator(store, code, iid, period, comparator, model=model)
+        return compare_indicator(store, code, iid, period, comparator, model=model, target=target)
     if key not in _COMPARISONS:
         if len(_COMPARISONS) > 2000:
             _COMPARISONS.clear()
-        _COMPARISONS[key] = compare_indicator(store, code, iid, period, comparator, model=model)
-    return _COMPARISONS[key]
+        _COMPARISONS[key] = compare_indicator(store, code, iid, period, comparator, model=model, target=target)
+    # a copy: a notebook that changes what it was given changes nothing for the next one
+    return copy.deepcopy(_COMPARISONS[key])
 
 
 # --------------------------------------------------------------------------- the shared context
@@ -333,7 +361,7 @@ def _published_periods(store) -> dict[str, list[int]]:
     return {iid: sorted(int(p) for p in g.unique()) for iid, g in ok.groupby("indicator")["period"]}
 
 
-class _Context:
+class _Context(AnalystParts):
     """A council, its comparators and the period, checked against the store."""
 
     section_id = "summary"
@@ -342,10 +370,12 @@ class _Context:
         self.params = params
         self.store = _load_store(params.data)
         self.catalogue = self.store.catalogue
-        indicator_ids = [i.id for i in self.catalogue.in_section(section)] if section else None
         self.code = _resolve_council(self.store, params.council)
         self.area = self.store.area(self.code)
         self.name = str(self.area["area_name"])
+        self._setup_analyst(params.pack_spec, params.commentary)  # pack specification, theme, commentary
+        indicator_ids = (self.spec.indicators_for(section, [i.id for i in self.catalogue.in_section(section)])
+                         if section else self.spec.kept(self.catalogue))
         published = _published_periods(self.store)
         wanted = indicator_ids if indicator_ids is not None else self.catalogue.ids()
         self._published = published
@@ -414,7 +444,19 @@ class _Context:
         if period is None:
             raise ParameterError("indicator", f"{self.catalogue[iid].label} has no figure for this pack's period "
                                               f"or earlier", iid)
-        return _compare(self.store, self.code, iid, period, self._comparator, self.group.model)
+        return _compare(self.store, self.code, iid, period, self._comparator, self.group.model,
+                        self.spec.targets.get(iid))
+
+    def comparisons(self) -> list:
+        """The comparison of every measure shown (:attr:`indicators`, in
+        order): a list of :class:`helpers.stats.Comparison`.
+
+        >>> [c.indicator.id for c in section.comparisons()][:2]      # doctest: +SKIP
+        ['wf_caseload', 'wf_vacancy']
+        >>> max(section.comparisons(), key=lambda c: c.rank or 0).indicator.label   # doctest: +SKIP
+        'Social worker vacancy rate'
+        """
+        return [self.comparison(i) for i in self.indicators]
 
     def subject_label(self, c) -> str:
         """The council's name, or the joint return's when the figure is joint."""
@@ -523,7 +565,7 @@ class Section(_Context):
         self.section_id = section
         self.title = titles[section]
         super().__init__(params, section)
-        self.title = self.catalogue.section_titles.get(section, self.title)
+        self.title = self.spec.section_titles.get(section) or self.catalogue.section_titles.get(section, self.title)
 
     # -- blocks -------------------------------------------------------------------
     def introduction(self) -> Html:
@@ -538,7 +580,7 @@ class Section(_Context):
             if later:
                 parts.append(f'<p class="note">{_e(later)}</p>')
             return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
-        labels = [self.catalogue[i].label for i in self.indicators]
+        labels = [self.heading_for(i) for i in self.indicators]
         parts.append(f"<p>This section compares {_e(self.name)} on {len(labels)} measures: "
                      f"{_e('; '.join(_lower_first(label) for label in labels))}. "
                      f"{_e(self._periods_sentence())}</p>")
@@ -580,9 +622,6 @@ class Section(_Context):
         text = f"The figures are the latest published{upto}, for {common}"
         return text + (f" ({'; '.join(odd)})." if odd else ".")
 
-    def comparisons(self) -> list:
-        return [self.comparison(i) for i in self.indicators]
-
     def key_findings(self) -> Html:
         """The findings that most deserve a member's attention, as a list."""
         comps = self.comparisons()
@@ -599,13 +638,14 @@ class Section(_Context):
         ind = self.catalogue[iid]
         anchor = f"{self.section_id}-{iid}"
         if iid not in self.indicators:
-            return Html(f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(ind.label)}</h2>'
+            return Html(f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(self.heading_for(iid))}</h2>'
                         f"<p>The data holds no figures for this measure.</p>{_definition(ind, None)}</section>")
         _, period_note = self.period_for(iid)
         c = self.comparison(iid)
         subject = self.subject_label(c)
-        parts = [f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(ind.label)}</h2>']
+        parts = [f'<section class="indicator"><h2 id="{_e(anchor)}">{_e(self.heading_for(iid))}</h2>']
         parts.append(_sentences_html(words.describe(c)))
+        parts.append(self._indicator_commentary(iid))
         if c.joint_with:
             parts.append(f'<p class="note"><strong>Joint return:</strong> {_e(self.name)} and {_e(c.joint_with)} '
                          f"make one workforce return ({_e(c.data_area_code)}). The figure describes the two "
@@ -622,6 +662,7 @@ class Section(_Context):
         return Html("".join(parts))
 
     def all_indicators(self) -> Html:
+        """Every measure of the section, one after another (as the loop in the notebooks)."""
         blocks = [self.indicator(i) for i in self.indicators]
         return sum(blocks[1:], blocks[0]) if blocks else Html("")
 
@@ -710,7 +751,8 @@ class Section(_Context):
         for make in (_bars, _time_series, _funnel, _strip):
             if make is _strip and funnel_drawn:
                 continue
-            chart, reason = make(self, c, subject)
+            with using_theme(self.theme):
+                chart, reason = make(self, c, subject)
             funnel_drawn = funnel_drawn or (make is _funnel and chart is not None)
             if chart is not None:
                 try:
@@ -758,7 +800,7 @@ def _bars(sec: Section, c, subject: str):
     data = _subject_frame(c.neighbour_values, subject)
     comparator_name = {"Neighbour average": "its neighbours' average"}.get(
         sec.neighbour_word, f"the {_lower_first(sec.neighbour_word)}")
-    title = words.bars_title(c, subject, comparator_name)
+    title = sec.chart_title(c.indicator.id, "bars", words.bars_title(c, subject, comparator_name))
     chart = benchmark_bars(data, highlight=subject, indicator=c.indicator, period=c.period,
                            neighbour_mean=None if _isnan(c.neighbour_mean) else c.neighbour_mean,
                            england=None if _isnan(c.england) else c.england,
@@ -790,7 +832,8 @@ def _time_series(sec: Section, c, subject: str):
         from .charts import trend_title
         title = trend_title(subject, ind, float(known["council"].iloc[0]), float(known["council"].iloc[-1]),
                             int(known["period"].iloc[0]), subject=_measure_words(ind))
-    chart = time_series(long, highlight=subject, indicator=ind, roles=roles, title=title)
+    chart = time_series(long, highlight=subject, indicator=ind, roles=roles,
+                        title=sec.chart_title(ind.id, "trend", title))
     return chart, _gaps_sentence(s[(s["period"] >= first) & (s["period"] <= c.period)], ind, subject)
 
 
@@ -844,7 +887,8 @@ def _funnel(sec: Section, c, subject: str):
     if left_out:
         how += f" {left_out} councils with too few {ind.counted} to compare are not shown."
     chart = funnel_plot(frame, highlight=subject, indicator=ind, limits=limits, period=c.period,
-                        centre_name="All councils", title=words.funnel_title(c, subject),
+                        centre_name="All councils",
+                        title=sec.chart_title(ind.id, "all_councils", words.funnel_title(c, subject)),
                         caption=f"{how} {default_caption(ind, c.period)}",
                         denominator_label=("Children aged 0 to 17" if ind.unit == "per_10k"
                                            else f"Number of {ind.counted} counted"))
@@ -871,7 +915,7 @@ def _strip(sec: Section, c, subject: str):
         return None, "No chart of all councils: too few councils have a figure."
     chart = position_strip(frame, highlight=subject, indicator=ind, quartiles=_band_cuts(frame, ind),
                            england=None if _isnan(c.england) else c.england, period=c.period,
-                           title=words.strip_title(c, subject))
+                           title=sec.chart_title(ind.id, "all_councils", words.strip_title(c, subject)))
     return chart, ""
 
 
@@ -969,10 +1013,11 @@ class Summary(_Context):
         self.title = "Summary"
         super().__init__(params)
 
-    def comparisons(self) -> list:
-        return [self.comparison(i) for i in self.indicators]
-
     def introduction(self) -> Html:
+        """Who the pack is for, what it compares and against whom.
+
+        >>> summary.introduction()     # doctest: +SKIP
+        """
         parts = [self._banner(),
                  f"<p>This pack compares {_e(self.name)}'s children's social care with similar councils, its "
                  f"region and England, using the latest published official statistics"
@@ -985,6 +1030,7 @@ class Summary(_Context):
         return Html(f'<section class="introduction" id="summary-introduction">{"".join(parts)}</section>')
 
     def key_messages(self) -> Html:
+        """The findings across every section that most deserve members' attention."""
         msgs = words.key_messages(self.comparisons())
         body = ("<ul>" + "".join(f"<li>{_e(m)}</li>" for m in msgs) + "</ul>") if msgs else \
             "<p>No figures to summarise.</p>"
@@ -1009,8 +1055,9 @@ class Summary(_Context):
         for c in self.comparisons():
             by_section.setdefault(c.indicator.section, []).append(c)
         for sec, comps in by_section.items():
+            title = self.spec.section_titles.get(sec) or self.catalogue.section_titles.get(sec, sec)
             rows = [f'<tr class="section-row"><th scope="colgroup" colspan="{len(cols)}" style="text-align:left">'
-                    f'{_e(self.catalogue.section_titles.get(sec, sec))}</th></tr>']
+                    f'{_e(title)}</th></tr>']
             for c in comps:
                 ind = c.indicator
                 if c.has_value:
@@ -1023,7 +1070,7 @@ class Summary(_Context):
                 else:
                     value = c.status_word
                 cells = [f'<th scope="row" style="text-align:left"><a href="#{_e(sec)}-{_e(ind.id)}">'
-                         f"{_e(ind.label)}</a></th>",
+                         f"{_e(self.heading_for(ind.id))}</a></th>",
                          f'<td style="white-space:nowrap">{_e(_short_period(ind, c.period))}</td>',
                          f'<td class="num">{_e(value)}</td>',
                          f'<td class="num">{_e(_table_value(ind, c.neighbour_mean))}</td>',
@@ -1049,24 +1096,26 @@ class Summary(_Context):
                     f"{''.join(bodies)}</table>{note}</section>")
 
     def questions(self) -> Html:
+        """"Questions members may wish to ask", from every section's findings."""
         return _questions_html(words.questions(self.comparisons(), limit=8, catalogue=self.catalogue),
                                "summary-questions")
 
 
 def at_a_glance_block(ctx: _Context, anchor: str) -> Html:
-    """The at-a-glance page for a council: the headline measures it has."""
+    """The at-a-glance page for a council: the headline measures it has (the
+    pack specification's ``headline``, else :data:`HEADLINE_INDICATORS`)."""
     from .charts import at_a_glance
     rows = []
-    for iid in [i for i in HEADLINE_INDICATORS if i in ctx.indicators]:
+    for iid in [i for i in (ctx.spec.headline or HEADLINE_INDICATORS) if i in ctx.indicators]:
         c = ctx.comparison(iid)
-        label = f"{c.indicator.label} (joint return)" if c.joint_with else c.indicator.label
+        label = f"{ctx.heading_for(iid)} (joint return)" if c.joint_with else ctx.heading_for(iid)
         for r in c.series[c.series["period"] <= c.period].tail(5).itertuples():
             rows.append({"indicator_id": iid, "label": label, "period": int(r.period), "council": r.council,
                          "neighbour_mean": r.neighbour_mean, "england": r.england, "status": words.status_of(c)})
     head = f'<section class="at-a-glance"><h2 id="{_e(anchor)}">At a glance</h2>'
     if not rows:
         return Html(head + "<p>No headline figures in the data.</p></section>")
-    chart = at_a_glance(pd.DataFrame(rows), council=ctx.name, catalogue=ctx.catalogue)
+    chart = at_a_glance(pd.DataFrame(rows), council=ctx.name, catalogue=ctx.catalogue, theme=ctx.theme)
     try:
         markup = chart.to_html()
     finally:
@@ -1097,20 +1146,34 @@ def _england_cell(c) -> str:
 
 def open_section(section: str, *, council, period=None, comparator="statistical neighbours",
                  committee=DEFAULT_COMMITTEE, meeting_date="", data="demo", comparators_file="",
-                 neighbours="") -> Section:
+                 neighbours="", pack_spec="", commentary="") -> Section:
     """Check the parameters and open one section for one council.
 
     ``section`` is a section id from ``data/indicators.yml`` (workforce,
     front_door, child_protection, looked_after, care_leavers, spending).
-    Raises ParameterError or UnknownCouncilError with what to change."""
+    The parameters are those of :func:`check_parameters`. Raises
+    ParameterError or UnknownCouncilError with what to change, and
+    ConfigError naming the file and key for a bad pack specification or
+    commentary.
+
+    >>> section = open_section("workforce", council="Kestrel Vale", data="demo")   # doctest: +SKIP
+    >>> section.indicators[:2]                                                   # doctest: +SKIP
+    ['wf_caseload', 'wf_agency']
+    """
     params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file,
-                              neighbours)
+                              neighbours, pack_spec, commentary)
     return Section(section, params)
 
 
 def open_summary(*, council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
-                 meeting_date="", data="demo", comparators_file="", neighbours="") -> Summary:
-    """Check the parameters and open the summary for one council."""
+                 meeting_date="", data="demo", comparators_file="", neighbours="", pack_spec="",
+                 commentary="") -> Summary:
+    """Check the parameters and open the summary for one council (the
+    parameters of :func:`check_parameters`).
+
+    >>> summary = open_summary(council="Kestrel Vale", data="demo")   # doctest: +SKIP
+    >>> summary.key_messages()                                        # doctest: +SKIP
+    """
     params = check_parameters(council, period, comparator, committee, meeting_date, data, comparators_file,
-                              neighbours)
+                              neighbours, pack_spec, commentary)
     return Summary(params)

@@ -7,12 +7,13 @@ build before the first notebook runs."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import paths
 from ..errors import PackBuildError, ParameterError, ScrutinyError, UnknownCouncilError
 from ..data.snapshot import clean_leftovers
+from ..spec import PackSpec, find_spec, load_spec
 from . import install
 from .fingerprint import fingerprint
 
@@ -51,6 +52,8 @@ class Plan:
     local_parameters: dict
     local_paths: list
     targets_path: Path | None
+    spec: PackSpec = field(default_factory=PackSpec.empty)
+    commentary_files: list = field(default_factory=list)
 
     @property
     def official(self) -> bool:
@@ -64,9 +67,13 @@ class Plan:
 
 
 def plan_pack(store, *, council, period, comparator, committee, meeting_date, sections, comparators_file,
-              notebooks_dir, reports_dir, local_figures, targets_file, model: str = "") -> Plan:
+              notebooks_dir, reports_dir, local_figures, targets_file, model: str = "", spec="",
+              commentary="") -> Plan:
     """Resolve the council, period, sections and files of a pack, and check
-    that every file given can be used, before any notebook runs."""
+    that every file given can be used, before any notebook runs. ``spec``
+    is the pack specification ("": pack.yml beside the notebooks, if any);
+    ``commentary`` the officer commentary folder ("": the specification's,
+    or commentary/ beside the notebooks)."""
     from ..pack import COMPARATORS, council_slug, discover_notebooks, pack_dir, resolve_request, select_sections
     local_paths: list[Path] = []
     try:
@@ -86,6 +93,10 @@ def plan_pack(store, *, council, period, comparator, committee, meeting_date, se
     if dest.parent.is_dir():
         clean_leftovers(dest.parent, f"{install.TMP_PREFIX}*", grace_s=3600)
     available = discover_notebooks(notebooks_dir)
+    nb_dir = Path(notebooks_dir) if notebooks_dir else paths.notebooks_dir()
+    spec_path = Path(spec) if spec else find_spec(nb_dir)
+    pack_spec = load_spec(spec_path, store.catalogue)
+    available = {k: v for k, v in available.items() if pack_spec.include_section(k)}
     if not code:
         if "local" not in available:
             raise PackBuildError(f"{name} is not in the official releases and the local performance notebook "
@@ -94,6 +105,7 @@ def plan_pack(store, *, council, period, comparator, committee, meeting_date, se
     elif not local_paths and sections is None:
         available.pop("local", None)  # no figures of its own: no empty local section
     notebooks = select_sections(available, sections)
+    folder, notes = _commentary(commentary, pack_spec, nb_dir, slug, store.catalogue, notebooks)
     targets_path = _targets_for(targets_file, local_paths, name, "local" in notebooks, local_figures == "demo")
     _check_comparator_usable(store, code, comparator, comparators_file, COMPARATORS)
     from ..render import _sources
@@ -103,23 +115,40 @@ def plan_pack(store, *, council, period, comparator, committee, meeting_date, se
                   "comparators_file": str(comparators_file) if comparators_file else None}
     if model:
         parameters["neighbours"] = model.removeprefix("dfe_")
+    parameters["pack_spec"] = str(spec_path.resolve()) if spec_path else None
+    parameters["commentary"] = str(folder) if folder else None
     local_parameters = {**parameters, "period": period if code else None,
                         "local_figures": "demo" if local_figures == "demo" else
                         str(local_paths[0] if len(local_paths) == 1 else (local_figures or "")),
                         "targets_file": str(targets_path or "")}
-    return Plan(name, code, period, dest, notebooks, parameters, local_parameters, local_paths, targets_path)
+    return Plan(name, code, period, dest, notebooks, parameters, local_parameters, local_paths, targets_path,
+                pack_spec, notes)
+
+
+def _commentary(given, spec: PackSpec, nb_dir: Path, slug: str, catalogue, notebooks) -> tuple:
+    """The commentary folder and this council's files in it, checked."""
+    from ..commentary import check_folder, council_folder
+    if given:
+        folder = Path(given).resolve()
+        if not folder.is_dir():
+            raise ParameterError("commentary", "no folder has that path", str(given))
+    else:
+        folder = spec.commentary or ((nb_dir / "commentary").resolve() if (nb_dir / "commentary").is_dir()
+                                     else None)
+    # the local performance section and the members' briefing show no commentary: a file for them is an error
+    shown = [s for s in notebooks if s not in ("local", "members")]
+    return folder, check_folder(council_folder(folder, slug), catalogue, shown)
 
 
 def pack_fingerprint(store, plan: Plan, formats, comparators_file) -> str:
     from ..pack import PACK_FORMAT
     from ..render import pdf_engine
     facts = {k: v for k, v in plan.local_parameters.items()
-             if k not in ("data", "comparators_file", "local_figures", "targets_file")}
+             if k not in ("data", "comparators_file", "local_figures", "targets_file", "pack_spec", "commentary")}
     files = {"local_figures": plan.local_paths, "targets": plan.targets_path or "",
              "comparators": comparators_file or "", "sources_manifest": _sources_manifest_path(),
              "local_measures": _local_measures_path() if plan.local_paths else "",
-             # officer commentary and a pack specification join here when a pack has them
-             }
+             "pack_spec": plan.spec.files(), "commentary": plan.commentary_files}
     fp, _ = fingerprint(parameters=facts, store=store, notebooks=plan.notebooks, formats=formats, files=files,
                         pack_format=PACK_FORMAT, pdf_engine=pdf_engine() if "pdf" in formats else "")
     return fp
