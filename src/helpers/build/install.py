@@ -144,9 +144,14 @@ def keep_failed(tmp: Path, dest: Path) -> None:
 
 
 def discard(tmp: Path) -> None:
-    """Remove an unfinished build's folder (a build that was stopped)."""
+    """Remove an unfinished build's folder (a build that was stopped), and
+    the council's folder when that leaves it empty."""
     shutil.rmtree(tmp, ignore_errors=True)
     _UNFINISHED.discard(tmp)
+    try:
+        tmp.parent.rmdir()
+    except OSError:  # it holds packs (or another build's folder)
+        pass
 
 
 def discard_unfinished() -> None:
