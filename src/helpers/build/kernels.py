@@ -19,33 +19,16 @@ from pathlib import Path
 from ..errors import PackBuildError
 
 #: Code the warm kernel runs once when it starts: everything a section
-#: notebook imports, so no notebook pays for it.
-KERNEL_STARTUP = """
-import os, warnings
-os.environ.setdefault("MPLBACKEND", "Agg")
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot
-import numpy, pandas, seaborn
-import IPython.display
-import helpers, helpers.store, helpers.indicators
-for _m in ("helpers.stats", "helpers.charts", "helpers.words", "helpers.report"):
-    try:
-        __import__(_m)
-    except Exception:
-        pass
-del _m
-"""
+#: notebook imports, so no notebook pays for it (see :mod:`.kernel_side`).
+KERNEL_STARTUP = "from helpers.build import kernel_side as _k; _k.prepare(); del _k"
 
 #: Run between two notebooks: a clean namespace, no open figures; imported
 #: modules and the memoised store stay.
-KERNEL_RESET = """
-get_ipython().run_line_magic("reset", "-f")
-import matplotlib.pyplot as _plt
-_plt.close("all")
-del _plt
-"""
+KERNEL_RESET = "from helpers.build import kernel_side as _k; _k.reset()"
 
+#: Run once a store is loaded: what lives as long as the kernel is set aside
+#: from the garbage collector.
+KERNEL_SETTLE = "from helpers.build import kernel_side as _k; _k.settle(); del _k"
 
 
 class WarmKernel:
@@ -96,6 +79,7 @@ class WarmKernel:
         if data in self.warm_data:
             return
         self.run(f"import helpers.store as _s; _s.open_store({data!r}); del _s")
+        self.run(KERNEL_SETTLE)
         self.warm_data.add(data)
 
     def reset(self) -> None:
