@@ -39,6 +39,7 @@ import datetime as _dt
 import html
 import math
 import re
+from collections import OrderedDict
 
 import pandas as pd
 
@@ -544,18 +545,65 @@ class Section(_Context):
         for make in (_bars, _time_series, _funnel, _strip):
             if make is _strip and funnel_drawn:
                 continue
-            chart, reason = make(self, c, subject)
-            funnel_drawn = funnel_drawn or (make is _funnel and chart is not None)
-            if chart is not None:
-                try:
-                    out.append(chart.to_html())
-                finally:
-                    chart.close()
+            markup, reason = drawn_chart(self, make, c, subject)
+            funnel_drawn = funnel_drawn or (make is _funnel and markup is not None)
+            if markup is not None:
+                out.append(markup)
                 if reason:
                     out.append(f'<p class="note">{_e(reason)}</p>')
             elif reason:
                 out.append(f'<p class="chart-missing">{_e(reason)}</p>')
         return out
+
+
+#: Charts' markup for the same inputs, drawn once per kernel: the members'
+#: edition shows charts the full edition shows too (see :func:`drawn_chart`).
+_DRAWN: "OrderedDict[tuple, tuple]" = OrderedDict()
+_DRAWN_MAX = 64
+
+
+def _remembered(key, draw):
+    """``draw()``'s result for ``key``, from the last 64 kept; nothing is
+    kept without a store key."""
+    if key is None:
+        return draw()
+    if key in _DRAWN:
+        _DRAWN.move_to_end(key)
+        return _DRAWN[key][0]
+    value = draw()
+    from .charts import house_style
+    _DRAWN[key] = (value, house_style())  # the style is held, so its id in the key stays its own
+    while len(_DRAWN) > _DRAWN_MAX:
+        _DRAWN.popitem(last=False)
+    return value
+
+
+def _style_key() -> tuple:
+    from . import charts
+    return (str(charts._active_style_path), id(charts.house_style()))
+
+
+def drawn_chart(ctx: "_Context", make, c, subject: str) -> tuple[str | None, str]:
+    """(markup or None, note) of one of an indicator's charts (``make`` is
+    _bars, _time_series, _funnel or _strip). Only the neighbours' bars are
+    kept for reuse (the members' edition shows them too), keyed by
+    everything they are drawn from: the store's content, council, measure,
+    period, comparator and model, the subject's name, the comparator's
+    words and the chart style."""
+    key = None
+    if make is _bars and ctx.store.key:
+        key = ("bars", ctx.store.key, c.area_code, c.indicator.id, c.period, repr(ctx._comparator), ctx.group.model,
+               subject, ctx.neighbour_word, ctx.comparator_label, _style_key())
+
+    def draw():
+        chart, reason = make(ctx, c, subject)
+        if chart is None:
+            return None, reason
+        try:
+            return chart.to_html(), reason
+        finally:
+            chart.close()
+    return _remembered(key, draw)
 
 
 def _definition(ind: Indicator, c, notes=()) -> str:
@@ -900,12 +948,25 @@ def at_a_glance_block(ctx: _Context, anchor: str) -> Html:
     head = f'<section class="at-a-glance"><h2 id="{_e(anchor)}">At a glance</h2>'
     if not rows:
         return Html(head + "<p>No headline figures in the data.</p></section>")
-    chart = at_a_glance(pd.DataFrame(rows), council=ctx.name, catalogue=ctx.catalogue)
-    try:
-        markup = chart.to_html()
-    finally:
-        chart.close()
-    return Html(head + markup + "</section>")
+    frame = pd.DataFrame(rows)
+
+    def draw():
+        chart = at_a_glance(frame, council=ctx.name, catalogue=ctx.catalogue)
+        try:
+            return chart.to_html()
+        finally:
+            chart.close()
+    # the summary and the members' edition show the same page: drawn once for the same figures
+    key = (("at-a-glance", ctx.store.key, ctx.name, hash_frame(frame), _style_key()) if ctx.store.key else None)
+    return Html(head + _remembered(key, draw) + "</section>")
+
+
+def hash_frame(frame: pd.DataFrame) -> str:
+    """A digest of a table's columns and values."""
+    import hashlib
+    h = hashlib.sha256(repr(list(frame.columns)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def _rank_cell(c, where: str = "group") -> str:
