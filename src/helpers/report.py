@@ -729,10 +729,8 @@ def _funnel(sec: Section, c, subject: str):
                         centre_name="All councils", title=words.funnel_title(c, subject),
                         caption=f"{how} {default_caption(ind, c.period)}",
                         denominator_label=("Children aged 0 to 17" if ind.unit == "per_10k"
-                                           else f"Number of {ind.counted} counted"))
-    # thin work-around: large populations' tick labels ran into each other
-    from matplotlib.ticker import MaxNLocator
-    chart.ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+                                           else f"Number of {ind.counted} counted"),
+                        x_ticks=5, reuse_layers=True)  # every council's funnel shares its picture of all councils
     return chart, ""
 
 
