@@ -227,3 +227,39 @@ def test_batch_failure_does_not_stop_others(tmp_path, real_dir, store_cache, mon
     from helpers.cli import main
     rc = main(["build", "--run-file", str(tmp_path / "missing.yml"), "--data", str(real_dir)])
     assert rc == 2
+
+
+def _figures(html: str) -> list[tuple[str, str]]:
+    """Every chart of a pack, in order: (alt text, image)."""
+    import re
+    return re.findall(r'<img src="(data:image/[^"]+)" alt="([^"]*)"', html)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("packs")
+def test_a_batch_built_pack_has_the_figures_of_a_single_build(tmp_path, real_dir, store_cache, monkeypatch):
+    """Charts drawn once per batch (funnel backgrounds, the pages both
+    editions show) leave each council's pack as a build of it alone would
+    be, figure by figure."""
+    from helpers.batch import BatchRun, run_batch
+    monkeypatch.setenv("SCRUTINY_CACHE_DIR", str(store_cache))
+    sections = ("summary", "members", "front_door")
+    runs = [BatchRun(c, sections=sections, formats=("html",)) for c in ("Leeds", "Devon")]
+    summary = run_batch(runs, workers=1, progress=False, data=str(real_dir), reports_dir=tmp_path / "batch")
+    assert summary.ok, summary.text()
+    alone = subprocess.run([sys.executable, "-m", "helpers.cli", "build", "--council", "Devon", "--sections",
+                            ",".join(sections), "--format", "html", "--data", str(real_dir), "--reports",
+                            str(tmp_path / "alone")], env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+                           capture_output=True, text=True, timeout=900)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    for edition in ("pack.html", "members.html"):
+        batch = _figures((tmp_path / "batch" / "devon" / "2025" / edition).read_text())
+        single = _figures((tmp_path / "alone" / "devon" / "2025" / edition).read_text())
+        assert len(batch) == len(single) and len(batch) >= 3, edition
+        for i, (b, s) in enumerate(zip(batch, single)):
+            assert b[1] == s[1], f"{edition} figure {i}: alt text differs"
+            assert b[0] == s[0], f"{edition} figure {i} ({s[1][:60]}...) differs"
+    leeds = _figures((tmp_path / "batch" / "leeds" / "2025" / "pack.html").read_text())
+    assert all("Leeds" not in alt for _, alt in _figures((tmp_path / "batch" / "devon" / "2025" /
+                                                          "pack.html").read_text()))
+    assert any("Leeds" in alt for _, alt in leeds)

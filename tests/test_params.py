@@ -17,8 +17,8 @@ from helpers.errors import ParameterError, ScrutinyError
 
 
 @pytest.mark.parametrize("value, year", [
-    (2025, 2025), (202425, 2025), ("2025", 2025), ("2024-25", 2025), ("2024/25", 2025), ("202425", 2025), ("2024-2025", 2025),
-    (" 2019-20 ", 2020), (2025.0, 2025), ("1999-00", 2000), (None, None), ("", None),
+    (2025, 2025), (202425, 2025), ("2025", 2025), ("2024-25", 2025), ("2024/25", 2025), ("202425", 2025),
+    ("2024-2025", 2025), (" 2019-20 ", 2020), (2025.0, 2025), ("1999-00", 2000), (None, None), ("", None),
 ])
 def test_periods_are_read_as_dfe_writes_them(value, year):
     assert params.parse_period(value) == year
