@@ -282,7 +282,8 @@ def test_real_pack(council, pack_env, real_store, real_dir):
 @pytest.mark.xdist_group("packs")
 def test_rebuild_keeps_previous_and_failure_keeps_current(pack_env, real_dir, tmp_path):
     from helpers.errors import PackBuildError
-    from helpers.pack import PREVIOUS_DIR, build_pack
+    from helpers.build.history import pack_history
+    from helpers.pack import build_pack
     reports = tmp_path / "reports"
     nb_dir = make_section_notebooks(tmp_path / "nb", limit=1)
     first = build_pack(council="Dorset", data=str(real_dir), notebooks_dir=nb_dir, reports_dir=reports,
@@ -292,7 +293,9 @@ def test_rebuild_keeps_previous_and_failure_keeps_current(pack_env, real_dir, tm
     assert skipped.skipped
     second = build_pack(council="Dorset", data=str(real_dir), notebooks_dir=nb_dir, reports_dir=reports,
                         sections=["summary", "workforce"], formats=("html",), committee="Second")
-    prev = first.out_dir.parent / PREVIOUS_DIR / str(first.period)
+    assert second.out_dir == first.out_dir
+    current, prev = pack_history(reports, "dorset")
+    assert current == second.out_dir and prev.parent.name == str(first.period)
     assert "Second" in second.html.read_text() and "Second" not in (prev / "pack.html").read_text()
     broken = make_section_notebooks(tmp_path / "broken", limit=1, broken="workforce")
     with pytest.raises(PackBuildError, match="10_workforce.*deliberately broken"):

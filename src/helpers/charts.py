@@ -192,6 +192,10 @@ class Chart:
     axes: tuple[Axes, ...] = ()
     #: the theme it was drawn in, and is saved in
     theme: Theme | None = None
+    #: a chart drawn in two layers: the background's SVG (``figure`` holds the
+    #: council's own marks) and how to draw it whole (for PNG)
+    background: bytes | None = field(default=None, repr=False)
+    whole: Callable[[], "Chart"] | None = field(default=None, repr=False)
 
     # -- bytes -------------------------------------------------------------
     def to_svg(self) -> bytes:
@@ -201,6 +205,8 @@ class Chart:
 
     def to_png(self, dpi: int | None = None) -> bytes:
         """The chart as PNG at ``dpi`` dots per inch (default: the house style's)."""
+        if self.background is not None and self.whole is not None:
+            return self.whole().to_png(dpi)
         return self._save(format="png", dpi=dpi or (self.theme or current_theme()).figure["png_dpi"])
 
     def _save(self, **kwargs) -> bytes:
@@ -209,6 +215,9 @@ class Chart:
         buf = io.BytesIO()
         with mpl.rc_context((self.theme or current_theme()).rc):
             self.figure.savefig(buf, **kwargs)
+        if self.background is not None and kwargs.get("format") == "svg":
+            from .chart_layers import compose
+            return compose(self.background, buf.getvalue())
         return buf.getvalue()
 
     # -- markup ------------------------------------------------------------
@@ -745,13 +754,7 @@ def _layout(fig: Figure, ax: Axes, owns: bool, title: str, *,
         return
 
     width, height = fig.get_figwidth() * 72, fig.get_figheight() * 72
-    size = style.font["title_pt"]
-    title_x = 0.01 * width
-    wrapped = _wrap(title, width - title_x - _EDGE_PT, size, bold=True)
-    _, _, bottom, top = _text_box(wrapped, size, bold=True)
-    top_room = _EDGE_PT + (top - bottom) + _TITLE_GAP_PT
-    fig.suptitle(wrapped, x=0.01, y=1 - _EDGE_PT / height, ha="left", va="top", fontsize=size,
-                 fontweight="bold")
+    top_room = _place_title(fig, title)
 
     def vertical(items):
         return _margins([(fy, b, t) for _, fy, _, _, b, t in items], height, _EDGE_PT, top_room)
@@ -788,6 +791,67 @@ def _layout(fig: Figure, ax: Axes, owns: bool, title: str, *,
     if xlabel:
         _place_xlabel(ax, xlabel, left, right, width, height - low - high)
     ax.set_position((left / width, low / height, (width - left - right) / width, (height - low - high) / height))
+
+
+def _place_title(fig: Figure, title: str) -> float:
+    """Put the title at the figure's top left, wrapped to its width; returns
+    the room it takes from the top (points), the gap below it included."""
+    style = house_style()
+    width, height = fig.get_figwidth() * 72, fig.get_figheight() * 72
+    size = style.font["title_pt"]
+    wrapped = _wrap(title, width - 0.01 * width - _EDGE_PT, size, bold=True)
+    _, _, bottom, top = _text_box(wrapped, size, bold=True)
+    fig.suptitle(wrapped, x=0.01, y=1 - _EDGE_PT / height, ha="left", va="top", fontsize=size, fontweight="bold")
+    return _EDGE_PT + (top - bottom) + _TITLE_GAP_PT
+
+
+def _layered(style: HouseStyle, ax: Axes | None, reuse: bool, kind: str, drawn: dict, draw_background,
+             title: str, mark: tuple, draw_mark):
+    """(figure, axes, background SVG) of a chart drawn in two layers (see
+    :mod:`helpers.chart_layers`), or None to draw it whole: not asked for,
+    drawn on a caller's axes or saved as PNG, or a mark that would move the
+    axes (a label beyond the figure's edges).
+
+    ``draw_background(ax, **drawn)`` draws what is the same for every
+    council and returns the end labels for :func:`_layout`;
+    ``draw_mark(fig, ax, owns, *mark)`` draws the council's own marks and
+    returns its texts. The background is keyed by ``drawn`` (every table
+    and value it is drawn from), the title's number of lines (the room it
+    leaves) and the chart style."""
+    if not reuse or ax is not None or style.figure.get("image", "png") != "svg":
+        return None
+    from .chart_layers import background, digest
+    size = style.font["title_pt"]
+    width = style.size()[0] * 72
+    lines = _wrap(title, width - 0.01 * width - _EDGE_PT, size, bold=True).count("\n") + 1  # as _place_title
+    key = (kind, digest(*[drawn[k] for k in sorted(drawn) if k != "indicator"]), _indicator_key(drawn["indicator"]),
+           lines, style.key)
+
+    def draw():
+        fig, axes, _ = _new_axes(None)
+        with mpl.rc_context(style.rc):
+            ends = draw_background(axes, **drawn)
+            _layout(fig, axes, True, title, ends=ends, end_pad=4)
+        fig._suptitle.set_visible(False)  # the council's title goes on its own layer
+        return fig, axes
+
+    layer = background(key, draw)
+    fig, axes = layer.overlay(style.rc)
+    with mpl.rc_context(style.rc):
+        texts = draw_mark(fig, axes, True, *mark)
+        top_room = _place_title(fig, title)
+    left, bottom, w, h = layer.bounds
+    width, height = layer.size[0] * 72, layer.size[1] * 72
+    boxes = [(left * width + fx * w * width + a, left * width + fx * w * width + b,
+              bottom * height + fy * h * height + c, bottom * height + fy * h * height + d)
+             for fx, fy, a, b, c, d in _text_items(axes, texts)]
+    if not layer.fits(boxes, top_room):
+        return None
+    return fig, axes, layer.svg
+
+
+def _indicator_key(indicator: Indicator) -> tuple:
+    return (indicator.id, indicator.label, indicator.unit, indicator.decimals, indicator.polarity)
 
 
 def _thin_tick_labels(ax: Axes, plot_width: float) -> bool:
@@ -1259,7 +1323,8 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
                 label: str = "area_name", highlight: str, indicator: Indicator, limits: pd.DataFrame,
                 centre: float | None = None, centre_name: str = "England", period: int | None = None,
                 denominator_label: str = "Number counted (denominator)", title: str | None = None,
-                caption: str | None = None, ax: Axes | None = None) -> Chart:
+                caption: str | None = None, ax: Axes | None = None, x_ticks: int | None = None,
+                reuse_layers: bool = False) -> Chart:
     """Every council's rate against the size of its count, with control limits.
 
     data
@@ -1272,8 +1337,56 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
         ``centre=``), usually England's rate.
     highlight
         the council to mark and label.
+    x_ticks
+        at most this many ticks on the count axis (large populations' labels
+        otherwise run into each other); default matplotlib's choice.
+    reuse_layers
+        draw what is the same for every council (every point, the limits and
+        the axes) once per process and lay each council's own mark, label
+        and title over it (see :mod:`helpers.chart_layers`): the same
+        image, drawn in a fraction of the time when many councils' charts
+        are drawn. Only for a figure this function makes, saved as SVG.
     """
     indicator = _require_indicator(indicator)
+    frame, lim, centre = _funnel_frame(data, numerator, denominator, label, highlight, indicator, limits, centre)
+    style = house_style()
+    subject = frame[frame["area"] == highlight].iloc[0]
+    bottom, top = _funnel_range(frame["rate"].to_numpy(), centre, subject["rate"])
+    x_top = max(frame["denominator"].max(), 1) * 1.06
+    title = title or _funnel_title(highlight, indicator, subject["position"])
+    mark = (subject, f"{highlight} {_short(indicator, subject['rate'])}", bottom, top, x_top, centre, centre_name,
+            indicator)
+    drawn = dict(frame=frame, lim=lim, centre=centre, centre_name=centre_name, bottom=bottom, top=top, x_top=x_top,
+                 indicator=indicator, denominator_label=denominator_label, x_ticks=x_ticks)
+    layered = _layered(style, ax, reuse_layers, "funnel", drawn, _funnel_background, title, mark, _funnel_mark)
+    if layered is None:
+        fig, ax, owns = _new_axes(ax)
+        with mpl.rc_context(style.rc):
+            ends = _funnel_background(ax, **drawn)
+            _funnel_mark(fig, ax, owns, *mark)
+            _layout(fig, ax, owns, title, ends=ends, end_pad=4)
+    else:
+        fig, ax = layered[:2]
+
+    value_col = _measure_label(indicator)
+    table = frame.sort_values("rate", ascending=False)[["area", "numerator", "denominator", "rate", "position"]]
+    table.columns = ["Area", "Numerator", "Denominator", value_col, "Compared with the funnel limits"]
+    alt = _funnel_alt(indicator, frame, subject, centre, centre_name, highlight, period)
+    chart = Chart(fig, ax, title, alt, table.reset_index(drop=True), caption or default_caption(indicator, period),
+                  "funnel", formats={"Numerator": 0, "Denominator": 0, value_col: indicator.decimals})
+    if layered is not None:
+        chart.background = layered[2]
+        chart.whole = lambda: funnel_plot(data, numerator=numerator, denominator=denominator, label=label,
+                                          highlight=highlight, indicator=indicator, limits=limits, centre=centre,
+                                          centre_name=centre_name, period=period,
+                                          denominator_label=denominator_label, title=title, caption=caption,
+                                          x_ticks=x_ticks)
+    return chart
+
+
+def _funnel_frame(data, numerator, denominator, label, highlight, indicator, limits, centre):
+    """(each council's counts, rate and place against the limits; the limits
+    sorted by size; the centre), checked."""
     _require_columns(data, [numerator, denominator, label])
     _require_columns(limits, _FUNNEL_LIMITS, "limits")
     if centre is None:
@@ -1283,7 +1396,6 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
                 break
     if _isnan(centre):
         raise ParameterError("centre", "is needed: pass centre= or give limits a 'centre' column")
-    style = house_style()
     scale = {"percent": 100, "per_10k": 10_000}.get(indicator.unit, 1)
     frame = pd.DataFrame({"area": data[label].astype(str),
                           "numerator": pd.to_numeric(data[numerator], errors="coerce"),
@@ -1296,76 +1408,77 @@ def funnel_plot(data: pd.DataFrame, *, numerator: str = "numerator", denominator
     for col in _FUNNEL_LIMITS[1:]:
         frame[col] = np.interp(frame["denominator"], lim["denominator"], lim[col])
     frame["position"] = [_funnel_position(r) for r in frame.itertuples()]
+    return frame, lim, centre
 
-    fig, ax, owns = _new_axes(ax)
-    with mpl.rc_context(style.rc):
-        d = lim["denominator"].to_numpy(dtype=float)
-        ax.fill_between(d, lim["lower95"], lim["upper95"], color=style.colour("funnel_fill"), lw=0, zorder=1)
-        for low, high, role in (("lower95", "upper95", "funnel_95"), ("lower998", "upper998", "funnel_998")):
-            for col in (low, high):
-                ax.plot(d, lim[col], color=style.colour(role), lw=1.1, linestyle=style.dash(role), zorder=2)
-        ax.axhline(centre, color=style.colour("england"), lw=1.0, zorder=2)
-        subject = frame[frame["area"] == highlight].iloc[0]
-        # A few extreme small councils would squash the funnel: the axis stops
-        # just beyond the 98th percentile and those points sit on its edge as
-        # triangles, counted in a note.
-        rates = frame["rate"].to_numpy()
-        spread_ = max(np.percentile(rates, 98) - np.percentile(rates, 2), abs(centre) * 0.1, 1e-9)
-        top = max(np.percentile(rates, 98), centre, subject["rate"]) + 0.2 * spread_
-        bottom = max(0.0, min(np.percentile(rates, 2), centre, subject["rate"]) - 0.2 * spread_)
-        if rates.min() >= bottom - 0.05 * spread_ and rates.min() >= 0:
-            bottom = max(0.0, min(rates.min(), centre) - 0.1 * spread_)
-        if rates.max() <= top + 0.05 * spread_:
-            top = max(rates.max(), centre) + 0.1 * spread_
-        others = frame[frame["area"] != highlight]
-        inside = others[(others["rate"] >= bottom) & (others["rate"] <= top)]
-        ax.scatter(inside["denominator"], inside["rate"], s=22, color=style.colour("neighbours"),
-                   edgecolor=style.colour("axis"), linewidth=0.4, zorder=3)
-        off = others[(others["rate"] < bottom) | (others["rate"] > top)]
-        for marker, part, edge in (("^", off[off["rate"] > top], top), ("v", off[off["rate"] < bottom], bottom)):
-            if len(part):
-                ax.scatter(part["denominator"], np.full(len(part), edge), marker=marker, s=30,
-                           color=style.colour("neighbours"), edgecolor=style.colour("axis"), linewidth=0.4,
-                           zorder=3, clip_on=False)
-        if len(off):
-            ax.annotate(f"{len(off)} council{'s' if len(off) > 1 else ''} off the scale (triangles)",
-                        xy=(1, 1), xycoords="axes fraction", xytext=(0, 3), textcoords="offset points",
-                        ha="right", va="bottom", fontsize=style.font["small_pt"], color=style.colour("muted_text"))
-        ax.scatter([subject["denominator"]], [subject["rate"]], s=80, color=style.colour("council"),
-                   edgecolor="white", linewidth=1.2, zorder=6)
-        label = f"{highlight} {_short(indicator, subject['rate'])}"
-        x_top = max(frame["denominator"].max(), 1) * 1.06
-        ha, dx = _label_side(label, subject["denominator"] / x_top,
-                             _funnel_plot_width(fig, ax, owns, indicator, centre, centre_name))
-        # above the point, or below it when the point is near the top, where
-        # the "off the scale" triangles and note sit
-        high = (subject["rate"] - bottom) / max(top - bottom, 1e-12) > 0.7
-        ax.annotate(label, xy=(subject["denominator"], subject["rate"]), xytext=(dx, -8 if high else 8),
-                    textcoords="offset points", ha=ha, va="top" if high else "baseline",
-                    fontsize=style.font["small_pt"], fontweight="bold", color=style.colour("council"), zorder=7,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
 
-        ax.set_ylim(bottom, top)
-        ax.set_xlim(0, x_top)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.set_xlabel(denominator_label)
-        ax.set_ylabel(_axis_label(indicator))
+def _funnel_range(rates: np.ndarray, centre: float, subject_rate: float) -> tuple[float, float]:
+    """The rate axis: a few extreme small councils would squash the funnel,
+    so it stops just beyond the 98th percentile (those points sit on its
+    edge as triangles, counted in a note), and always shows the council."""
+    spread_ = max(np.percentile(rates, 98) - np.percentile(rates, 2), abs(centre) * 0.1, 1e-9)
+    top = max(np.percentile(rates, 98), centre, subject_rate) + 0.2 * spread_
+    bottom = max(0.0, min(np.percentile(rates, 2), centre, subject_rate) - 0.2 * spread_)
+    if rates.min() >= bottom - 0.05 * spread_ and rates.min() >= 0:
+        bottom = max(0.0, min(rates.min(), centre) - 0.1 * spread_)
+    if rates.max() <= top + 0.05 * spread_:
+        top = max(rates.max(), centre) + 0.1 * spread_
+    return float(bottom), float(top)
 
-        x_end = d[-1] if d[-1] <= ax.get_xlim()[1] else ax.get_xlim()[1]
-        ends = [(x_end, float(np.interp(x_end, d, lim["upper95"])), "95% limits", style.colour("funnel_95"), False),
-                (x_end, float(np.interp(x_end, d, lim["upper998"])), "99.8% limits", style.colour("funnel_998"), False),
-                (x_end, centre, f"{centre_name} {_short(indicator, centre)}", style.colour("england"), True)]
-        ends = [e for e in ends if bottom <= e[1] <= top]
-        title = title or _funnel_title(highlight, indicator, subject["position"])
-        _layout(fig, ax, owns, title, ends=ends, end_pad=4)
 
-    value_col = _measure_label(indicator)
-    table = frame.sort_values("rate", ascending=False)[["area", "numerator", "denominator", "rate", "position"]]
-    table.columns = ["Area", "Numerator", "Denominator", value_col, "Compared with the funnel limits"]
-    alt = _funnel_alt(indicator, frame, subject, centre, centre_name, highlight, period)
-    return Chart(fig, ax, title, alt, table.reset_index(drop=True),
-                 caption or default_caption(indicator, period), "funnel",
-                 formats={"Numerator": 0, "Denominator": 0, value_col: indicator.decimals})
+def _funnel_background(ax: Axes, *, frame, lim, centre, centre_name, bottom, top, x_top, indicator,
+                       denominator_label, x_ticks) -> list:
+    """What a funnel plot shows whichever council it is for: the limits,
+    every council's point (the highlighted council's mark goes over its
+    own), the axes; returns the end labels for :func:`_layout`."""
+    style = house_style()
+    d = lim["denominator"].to_numpy(dtype=float)
+    ax.fill_between(d, lim["lower95"], lim["upper95"], color=style.colour("funnel_fill"), lw=0, zorder=1)
+    for low, high, role in (("lower95", "upper95", "funnel_95"), ("lower998", "upper998", "funnel_998")):
+        for col in (low, high):
+            ax.plot(d, lim[col], color=style.colour(role), lw=1.1, linestyle=style.dash(role), zorder=2)
+    ax.axhline(centre, color=style.colour("england"), lw=1.0, zorder=2)
+    inside = frame[(frame["rate"] >= bottom) & (frame["rate"] <= top)]
+    ax.scatter(inside["denominator"], inside["rate"], s=22, color=style.colour("neighbours"),
+               edgecolor=style.colour("axis"), linewidth=0.4, zorder=3)
+    off = frame[(frame["rate"] < bottom) | (frame["rate"] > top)]
+    for marker, part, edge in (("^", off[off["rate"] > top], top), ("v", off[off["rate"] < bottom], bottom)):
+        if len(part):
+            ax.scatter(part["denominator"], np.full(len(part), edge), marker=marker, s=30,
+                       color=style.colour("neighbours"), edgecolor=style.colour("axis"), linewidth=0.4,
+                       zorder=3, clip_on=False)
+    if len(off):
+        ax.annotate(f"{len(off)} council{'s' if len(off) > 1 else ''} off the scale (triangles)",
+                    xy=(1, 1), xycoords="axes fraction", xytext=(0, 3), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=style.font["small_pt"], color=style.colour("muted_text"))
+    ax.set_ylim(bottom, top)
+    ax.set_xlim(0, x_top)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if x_ticks:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=x_ticks, min_n_ticks=3))
+    ax.set_xlabel(denominator_label)
+    ax.set_ylabel(_axis_label(indicator))
+    x_end = d[-1] if d[-1] <= ax.get_xlim()[1] else ax.get_xlim()[1]
+    ends = [(x_end, float(np.interp(x_end, d, lim["upper95"])), "95% limits", style.colour("funnel_95"), False),
+            (x_end, float(np.interp(x_end, d, lim["upper998"])), "99.8% limits", style.colour("funnel_998"), False),
+            (x_end, centre, f"{centre_name} {_short(indicator, centre)}", style.colour("england"), True)]
+    return [e for e in ends if bottom <= e[1] <= top]
+
+
+def _funnel_mark(fig: Figure, ax: Axes, owns: bool, subject, label: str, bottom: float, top: float,
+                 x_top: float, centre: float, centre_name: str, indicator: Indicator) -> list[Text]:
+    """The highlighted council's point and its label: right of the point
+    where it fits, and above it, or below it near the top, where the "off
+    the scale" triangles and note sit."""
+    style = house_style()
+    ax.scatter([subject["denominator"]], [subject["rate"]], s=80, color=style.colour("council"),
+               edgecolor="white", linewidth=1.2, zorder=6)
+    ha, dx = _label_side(label, subject["denominator"] / x_top,
+                         _funnel_plot_width(fig, ax, owns, indicator, centre, centre_name))
+    high = (subject["rate"] - bottom) / max(top - bottom, 1e-12) > 0.7
+    return [ax.annotate(label, xy=(subject["denominator"], subject["rate"]), xytext=(dx, -8 if high else 8),
+                        textcoords="offset points", ha=ha, va="top" if high else "baseline",
+                        fontsize=style.font["small_pt"], fontweight="bold", color=style.colour("council"),
+                        zorder=7, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))]
 
 
 def _funnel_plot_width(fig: Figure, ax: Axes, owns: bool, indicator: Indicator, centre: float,

@@ -20,9 +20,8 @@ from __future__ import annotations
 import html
 
 from . import words
-from .report import Html, Parameters, _Context, _bars, _cell, at_a_glance_block, check_parameters
+from .report import Html, Parameters, _Context, _bars, _cell, at_a_glance_block, check_parameters, drawn_chart
 from .stats.record import figures_record, read_record
-from .theme import using_theme
 from .vocab import RAG_WORDS, possessive
 from .words.attention import attention_items, describe_item
 from .words.since import since_last
@@ -145,12 +144,8 @@ class Members(_Context):
                          + "".join(f"<li>{_e(q)}</li>" for q in asked) + "</ol>")
         for item in attention_items(comps, MAX_CHARTS):
             c = item.comparison
-            with using_theme(self.theme):
-                chart, _ = _bars(self, c, self.chart_label(c))
-            try:
-                parts.append(chart.to_html())
-            finally:
-                chart.close()
+            markup, _ = drawn_chart(self, _bars, c, self.chart_label(c))  # drawn once with the full edition's
+            parts.append(markup or "")
         return "".join(parts) + "</section>"
 
     # -- reading the pack -------------------------------------------------------------

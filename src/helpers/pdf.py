@@ -37,6 +37,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -181,6 +182,24 @@ class Browser:
                 except OSError:
                     pass
             shutil.rmtree(self._profile, ignore_errors=True)
+
+    def kill(self) -> None:
+        """Stop the browser at once (for a build told to stop). Nothing
+        waits on the Popen object, whose lock the interrupted code may hold."""
+        pid = self.proc.pid
+        try:
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 1
+            while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
+                time.sleep(0.02)
+        except (OSError, ChildProcessError):  # ended and reaped already
+            pass
+        for fd in (self._to_browser, self._from_browser):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self._profile, ignore_errors=True)
 
     # -- pages -------------------------------------------------------------
     def print_html(self, html: str, *, extra_css: str = "") -> bytes:
@@ -413,7 +432,17 @@ def browser() -> Browser:
             raise PDFError("Chromium is not installed",
                            hint="Install Debian's 'chromium' package, or set SCRUTINY_PDF_ENGINE=weasyprint")
         _browser = Browser(executable)
+        from .build.stop import on_stop
+        on_stop(kill_browser)
     return _browser
+
+
+def kill_browser() -> None:
+    """Kill the process's browser at once (see :mod:`helpers.build.stop`)."""
+    global _browser
+    if _browser is not None:
+        _browser.kill()
+        _browser = None
 
 
 @atexit.register

@@ -39,20 +39,19 @@ import copy
 import datetime as _dt
 import html
 import math
-import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
+from collections import OrderedDict
 
-import numpy as np
 import pandas as pd
 
 from . import words
 from .analyst import AnalystParts
 from .catalogue import Indicator
 from .data.groups import resolve_group
-from .errors import ParameterError, ScrutinyError, UnknownCouncilError
+from .errors import ParameterError, ScrutinyError
 from .figures import set_alt_text  # noqa: F401  - for notebooks: report.set_alt_text(ax, "...")
+from .params import COMPARATOR_KEYWORDS, DEFAULT_COMMITTEE, NotebookParameters, check_notebook  # noqa: F401
+from .params import period_held, resolve_council
 from .theme import using_theme
 from .vocab import (PERIOD_BASIS_WORDS, POLARITY_WORDS, band_quarter, lower_first, ordinal, possessive, rag_label,
                     status_word, trend_label)
@@ -70,8 +69,6 @@ HEADLINE_INDICATORS = ("wf_caseload", "wf_agency", "wf_turnover", "fd_referral_r
                        "cin_rate", "cp_rate", "cp_repeat", "cla_rate", "ps_3plus_year", "cl_eet_1921",
                        "sp_csc_per_child")
 
-COMPARATOR_KEYWORDS = ("statistical neighbours", "region")
-DEFAULT_COMMITTEE = "Children and Young People Overview and Scrutiny Committee"
 
 _e = html.escape
 
@@ -102,134 +99,9 @@ class Html:
 
 # --------------------------------------------------------------------------- parameters
 
-@dataclass(frozen=True)
-class Parameters:
-    """A notebook's parameters, checked."""
-    council: str
-    period: int | None = None
-    comparator: str = "statistical neighbours"
-    committee: str = DEFAULT_COMMITTEE
-    meeting_date: str = ""
-    data: str = "demo"
-    comparators_file: str = ""
-    neighbours: str = ""     # statistical neighbour model: "" the newest held, or a year such as "2021"
-    pack_spec: str | None = ""   # pack specification: "" pack.yml beside the notebook, None for none
-    commentary: str | None = ""  # officer commentary folder: "" the usual one, None for none
-
-    @property
-    def meeting_day(self) -> _dt.date | None:
-        return _dt.date.fromisoformat(self.meeting_date) if self.meeting_date else None
-
-
-def _type_name(value) -> str:
-    return type(value).__name__
-
-
-def check_parameters(council, period=None, comparator="statistical neighbours", committee=DEFAULT_COMMITTEE,
-                     meeting_date="", data="demo", comparators_file="", neighbours="", pack_spec="",
-                     commentary="") -> Parameters:
-    """Check the parameters' types and formats (not yet against the data).
-
-    council           a council name, DfE LA number or ONS code (a number such
-                      as 878 is read as a DfE LA number)
-    period            None (latest) or the year the period ends, e.g. 2025
-    comparator        "statistical neighbours", "region" or a group name in
-                      ``comparators_file``
-    committee         the committee's name, printed on the pages
-    meeting_date      "" or the meeting date as YYYY-MM-DD
-    data              "demo", "official" or a folder of releases
-    comparators_file  "" or a YAML file of comparator groups
-    neighbours        "" (the newest statistical neighbour model held) or a
-                      model's year, e.g. "2021"
-    pack_spec         "" (pack.yml beside the notebook), a specification file or None
-    commentary        "" (commentary/ there), a folder of officer commentary or None
-    """
-    if isinstance(council, bool) or not isinstance(council, (str, int)):
-        raise ParameterError("council", f"must be text (a council name, DfE LA number or ONS code), "
-                                        f"not {_type_name(council)}", council)
-    council = str(council).strip()
-    if not council:
-        raise ParameterError("council", "is empty: give a council name, DfE LA number or ONS code, "
-                                        "e.g. council = \"Devon\"")
-    if period is not None:
-        if isinstance(period, str) and period.strip().isdigit():
-            period = int(period.strip())
-        if isinstance(period, float) and period.is_integer():
-            period = int(period)
-        if isinstance(period, bool) or not isinstance(period, (int, np.integer)):
-            raise ParameterError("period", f"must be None (the latest period) or a year such as 2025, "
-                                           f"not {_type_name(period)}", period)
-        period = int(period)
-    if not isinstance(comparator, str) or not comparator.strip():
-        raise ParameterError("comparator", "must be text: 'statistical neighbours', 'region' or the name of a "
-                                           "group in comparators_file", comparator)
-    comparator = comparator.strip()
-    if comparator.lower() in COMPARATOR_KEYWORDS:
-        comparator = comparator.lower()
-    if not isinstance(committee, str):
-        raise ParameterError("committee", f"must be text, not {_type_name(committee)}", committee)
-    if meeting_date is None:
-        meeting_date = ""
-    if isinstance(meeting_date, (_dt.date, _dt.datetime)):
-        meeting_date = meeting_date.strftime("%Y-%m-%d")
-    if not isinstance(meeting_date, str):
-        raise ParameterError("meeting_date", f"must be text in the form YYYY-MM-DD (or \"\"), "
-                                             f"not {_type_name(meeting_date)}", meeting_date)
-    meeting_date = meeting_date.strip()
-    if meeting_date:
-        ok = re.fullmatch(r"\d{4}-\d{2}-\d{2}", meeting_date)
-        try:
-            _dt.date.fromisoformat(meeting_date)
-        except ValueError:
-            ok = None
-        if not ok:
-            raise ParameterError("meeting_date", "must be a date in the form YYYY-MM-DD, e.g. \"2025-11-20\" "
-                                                 "(or \"\" for none)", meeting_date)
-    if data is None:
-        data = "official"
-    if isinstance(data, os.PathLike):
-        data = str(data)
-    if not isinstance(data, str) or not data.strip():
-        raise ParameterError("data", "must be 'demo', 'official' or the path of a folder of releases", data)
-    data = data.strip()
-    if data not in ("demo", "official") and not Path(data).is_dir():
-        raise ParameterError("data", "is not 'demo' or 'official', and no folder has that path. Use 'demo', "
-                                     "'official' (data/raw) or a folder of official releases", data)
-    if comparators_file is None:
-        comparators_file = ""
-    if isinstance(comparators_file, os.PathLike):
-        comparators_file = str(comparators_file)
-    if not isinstance(comparators_file, str):
-        raise ParameterError("comparators_file", f"must be text (a path) or \"\", not "
-                                                 f"{_type_name(comparators_file)}", comparators_file)
-    comparators_file = comparators_file.strip()
-    if comparators_file and not Path(comparators_file).is_file():
-        raise ParameterError("comparators_file", "no file has that path; give the YAML file of comparator "
-                                                 "groups, or \"\" for none", comparators_file)
-    if comparator not in COMPARATOR_KEYWORDS and not comparators_file:
-        raise ParameterError("comparator", "must be 'statistical neighbours' or 'region' (or the name of a group "
-                                           "in comparators_file, which is empty)", comparator)
-    from .neighbours import check_model_parameter
-    return Parameters(council=council, period=period, comparator=comparator, committee=committee.strip(),
-                      meeting_date=meeting_date, data=data, comparators_file=comparators_file,
-                      neighbours=check_model_parameter(neighbours),
-                      pack_spec=_optional_path("pack_spec", pack_spec, "file"),
-                      commentary=_optional_path("commentary", commentary, "folder"))
-
-
-def _optional_path(name: str, value, kind: str) -> str | None:
-    """A path parameter: "" (look in the usual place), None (none) or a path that exists."""
-    if value is None or value == "":
-        return value
-    if isinstance(value, os.PathLike):
-        value = str(value)
-    if not isinstance(value, str):
-        raise ParameterError(name, f"must be the path of a {kind}, \"\" or None, not {_type_name(value)}", value)
-    found = Path(value.strip())
-    if not (found.is_file() if kind == "file" else found.is_dir()):
-        raise ParameterError(name, f"no {kind} has that path; give one, \"\" for the usual place or None for none",
-                             value)
-    return str(found)
+#: A notebook's parameters, checked (one model for notebooks, the command line and batches).
+Parameters = NotebookParameters
+check_parameters = check_notebook
 
 
 def _load_store(data: str):
@@ -241,17 +113,7 @@ def _load_store(data: str):
 
 
 def _resolve_council(store, council: str) -> str:
-    code = store.resolve(council)  # UnknownCouncilError with "Did you mean" suggestions
-    row = store.area(code)
-    if row["level"] != "la":
-        raise ParameterError("council", f"{row['area_name']} is a {'region' if row['level'] == 'regional' else 'country'}"
-                                        f", not a council; give a council name, DfE LA number or ONS code", council)
-    if bool(row["is_joint"]):
-        members = [m for m in str(row["joint_members"]).split(",") if m]
-        names = [f"{store.area(m)['area_name']} ({m})" for m in members if m in set(store.areas["area_code"])]
-        raise UnknownCouncilError(council, names) if names else ParameterError(
-            "council", "is a joint workforce return, not a council", council)
-    return code
+    return resolve_council(store, council)  # UnknownCouncilError with "Did you mean" suggestions
 
 
 # --------------------------------------------------------------------------- words
@@ -395,14 +257,9 @@ class _Context(AnalystParts):
 
     # -- checks ---------------------------------------------------------------
     def _check_period(self):
-        period = self.params.period
         held = sorted({p for ps in self._published.values() for p in ps})
         self.available_periods = held
-        if period is None or period in held:
-            return
-        listing = f"{held[0]} to {held[-1]}" if held else "none"
-        raise ParameterError("period", f"the data holds no figures for {period} (periods held, as the year the "
-                                       f"period ends: {listing}). Use period = None for the latest", period)
+        period_held(self.store, self.params.period, held)
 
     # -- per indicator ----------------------------------------------------------
     def period_for(self, iid: str) -> tuple[int | None, str]:
@@ -751,19 +608,63 @@ class Section(_Context):
         for make in (_bars, _time_series, _funnel, _strip):
             if make is _strip and funnel_drawn:
                 continue
-            with using_theme(self.theme):
-                chart, reason = make(self, c, subject)
-            funnel_drawn = funnel_drawn or (make is _funnel and chart is not None)
-            if chart is not None:
-                try:
-                    out.append(chart.to_html())
-                finally:
-                    chart.close()
+            markup, reason = drawn_chart(self, make, c, subject)
+            funnel_drawn = funnel_drawn or (make is _funnel and markup is not None)
+            if markup is not None:
+                out.append(markup)
                 if reason:
                     out.append(f'<p class="note">{_e(reason)}</p>')
             elif reason:
                 out.append(f'<p class="chart-missing">{_e(reason)}</p>')
         return out
+
+
+#: Charts' markup for the same inputs, drawn once per kernel: the members'
+#: edition shows charts the full edition shows too (see :func:`drawn_chart`).
+_DRAWN: "OrderedDict[tuple, tuple]" = OrderedDict()
+_DRAWN_MAX = 64
+
+
+def _remembered(key, draw):
+    """``draw()``'s result for ``key``, from the last 64 kept; nothing is
+    kept without a store key."""
+    if key is None:
+        return draw()
+    if key in _DRAWN:
+        _DRAWN.move_to_end(key)
+        return _DRAWN[key][0]
+    value = draw()
+    _DRAWN[key] = (value,)
+    while len(_DRAWN) > _DRAWN_MAX:
+        _DRAWN.popitem(last=False)
+    return value
+
+
+def drawn_chart(ctx: "_Context", make, c, subject: str) -> tuple[str | None, str]:
+    """(markup or None, note) of one of an indicator's charts (``make`` is
+    _bars, _time_series, _funnel or _strip). Only the neighbours' bars are
+    kept for reuse (the members' edition shows them too), keyed by
+    everything they are drawn from: the store's content, council, measure,
+    period, comparator and model, the subject's name, the comparator's
+    words, the chart style (the section's theme) and the specification's
+    title and target for the measure. Drawn in the section's theme."""
+    key = None
+    if make is _bars and ctx.store.key:
+        iid = c.indicator.id
+        key = ("bars", ctx.store.key, c.area_code, iid, c.period, repr(ctx._comparator), ctx.group.model,
+               subject, ctx.neighbour_word, ctx.comparator_label, ctx.theme.key,
+               repr(ctx.spec.chart_titles.get(iid)), repr(ctx.spec.targets.get(iid)))
+
+    def draw():
+        with using_theme(ctx.theme):
+            chart, reason = make(ctx, c, subject)
+        if chart is None:
+            return None, reason
+        try:
+            return chart.to_html(), reason
+        finally:
+            chart.close()
+    return _remembered(key, draw)
 
 
 def _definition(ind: Indicator, c, notes=()) -> str:
@@ -891,10 +792,8 @@ def _funnel(sec: Section, c, subject: str):
                         title=sec.chart_title(ind.id, "all_councils", words.funnel_title(c, subject)),
                         caption=f"{how} {default_caption(ind, c.period)}",
                         denominator_label=("Children aged 0 to 17" if ind.unit == "per_10k"
-                                           else f"Number of {ind.counted} counted"))
-    # thin work-around: large populations' tick labels ran into each other
-    from matplotlib.ticker import MaxNLocator
-    chart.ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+                                           else f"Number of {ind.counted} counted"),
+                        x_ticks=5, reuse_layers=True)  # every council's funnel shares its picture of all councils
     return chart, ""
 
 
@@ -1115,12 +1014,25 @@ def at_a_glance_block(ctx: _Context, anchor: str) -> Html:
     head = f'<section class="at-a-glance"><h2 id="{_e(anchor)}">At a glance</h2>'
     if not rows:
         return Html(head + "<p>No headline figures in the data.</p></section>")
-    chart = at_a_glance(pd.DataFrame(rows), council=ctx.name, catalogue=ctx.catalogue, theme=ctx.theme)
-    try:
-        markup = chart.to_html()
-    finally:
-        chart.close()
-    return Html(head + markup + "</section>")
+    frame = pd.DataFrame(rows)
+
+    def draw():
+        chart = at_a_glance(frame, council=ctx.name, catalogue=ctx.catalogue, theme=ctx.theme)
+        try:
+            return chart.to_html()
+        finally:
+            chart.close()
+    # the summary and the members' edition show the same page: drawn once for the same figures
+    key = (("at-a-glance", ctx.store.key, ctx.name, hash_frame(frame), ctx.theme.key) if ctx.store.key else None)
+    return Html(head + _remembered(key, draw) + "</section>")
+
+
+def hash_frame(frame: pd.DataFrame) -> str:
+    """A digest of a table's columns and values."""
+    import hashlib
+    h = hashlib.sha256(repr(list(frame.columns)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def _rank_cell(c, where: str = "group") -> str:

@@ -59,6 +59,17 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
+class _TextDatesLoader(_Loader):
+    """Dates kept as the text written, for a caller that checks them itself
+    (and reports every bad one at once)."""
+
+    def construct_yaml_timestamp(self, node):
+        return self.construct_scalar(node)
+
+
+_TextDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", _TextDatesLoader.construct_yaml_timestamp)
+
+
 def _expanded_size(root: Node, limit: int) -> int:
     """Nodes in the document with every alias expanded (aliases share node
     objects in PyYAML's graph, so each node's size is computed once; the
@@ -112,9 +123,10 @@ def _key_of(root: Node, target: Node) -> str | None:
     return None
 
 
-def load_yaml_text(text: str, path, *, what: str = "YAML file"):
-    """Parse YAML text read from ``path`` (named in errors) safely."""
-    loader = _Loader(text)
+def load_yaml_text(text: str, path, *, what: str = "YAML file", dates_as_text: bool = False):
+    """Parse YAML text read from ``path`` (named in errors) safely; with
+    ``dates_as_text`` a date is returned as the text written, unchecked."""
+    loader = (_TextDatesLoader if dates_as_text else _Loader)(text)
     node = None
     try:
         node = loader.get_single_node()
@@ -145,7 +157,7 @@ def load_yaml_text(text: str, path, *, what: str = "YAML file"):
         loader.dispose()
 
 
-def load_yaml_file(path, *, what: str = "YAML file", max_bytes: int = MAX_YAML_BYTES):
+def load_yaml_file(path, *, what: str = "YAML file", max_bytes: int = MAX_YAML_BYTES, dates_as_text: bool = False):
     """Read and parse a YAML file safely; :class:`ConfigError` for a missing,
     oversized, undecodable or invalid file. ``what`` names the file's role in
     messages ("targets file", "run file")."""
@@ -167,4 +179,4 @@ def load_yaml_file(path, *, what: str = "YAML file", max_bytes: int = MAX_YAML_B
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise ConfigError(path, f"is not UTF-8 text (line {line})", hint="Save it as UTF-8") from None
-    return load_yaml_text(text, path, what=what)
+    return load_yaml_text(text, path, what=what, dates_as_text=dates_as_text)

@@ -151,6 +151,18 @@ class Theme:
         })
         return rc
 
+    @property
+    def key(self) -> str:
+        """A digest of the theme's contents: two themes with the same key draw
+        the same charts (caches of drawn charts are keyed by it)."""
+        cached = self.__dict__.get("_key")
+        if cached is None:
+            import hashlib
+            text = repr([sorted((k, repr(v)) for k, v in getattr(self, s).items()) for s in _SCHEMA])
+            cached = hashlib.sha256(text.encode()).hexdigest()[:20]
+            object.__setattr__(self, "_key", cached)
+        return cached
+
     def replace(self, **sections: Mapping) -> "Theme":
         """A copy with some keys changed, checked as a style file is:
         ``theme.replace(colours={"council": "#8B0000"}, font={"base_pt": 11})``."""

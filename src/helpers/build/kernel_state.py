@@ -1,7 +1,7 @@
 """A warm kernel's state, kept and restored between two notebooks.
 
 The pack build runs every section notebook of every council in one warm
-kernel (:class:`helpers.pack.WarmKernel`). So that nothing one notebook
+kernel (:class:`helpers.build.kernels.WarmKernel`). So that nothing one notebook
 changes reaches the next, the kernel calls :func:`snapshot` once it has
 imported what notebooks use, and :func:`restore` after each notebook (with
 IPython's ``%reset -f`` for the notebook's own names). Restored:
@@ -33,7 +33,8 @@ __all__ = ["snapshot", "restore", "remember_stores", "KEPT"]
 
 #: (module, name) of caches that stay from one notebook to the next.
 KEPT = {("helpers.store", "_MEMO"), ("helpers.report", "_COMPARISONS"), ("helpers.charts", "_TEXT_METRICS"),
-        ("helpers.stats.layout", "_CACHE"), ("helpers.build.kernel_state", "_SAVED")}
+        ("helpers.stats.layout", "_CACHE"), ("helpers.build.kernel_state", "_SAVED"),
+        ("helpers.report", "_DRAWN"), ("helpers.chart_layers", "_BACKGROUNDS")}
 _CONTAINERS = (dict, list, set)
 _SAVED: dict = {}
 

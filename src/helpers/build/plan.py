@@ -166,11 +166,9 @@ def find_local(council: str, local_figures: str = "") -> list[Path]:
 
 
 def _local_period(local_paths: list[Path], period) -> int:
+    from ..params import parse_period
     if period is not None:
-        try:
-            return int(period)
-        except (TypeError, ValueError):
-            raise ParameterError("period", "must be a year such as 2025", period) from None
+        return parse_period(period)
     from ..loaders.local import load_local
     return max(int(load_local(p)["month"].max().year) for p in local_paths)
 

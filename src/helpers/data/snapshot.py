@@ -236,11 +236,13 @@ def owned_tempdir(parent: Path, prefix: str, mode: int = 0o755) -> Path:
     return tmp
 
 
-def clean_leftovers(parent: Path, pattern: str, grace_s: float = UNOWNED_GRACE_S) -> list[Path]:
+def clean_leftovers(parent: Path, pattern: str, grace_s: float = UNOWNED_GRACE_S, rescue=None) -> list[Path]:
     """Remove folders matching ``pattern`` in ``parent`` left by a process
     that has ended (its owner note names a dead process on this host), or,
     with no owner note, untouched for ``grace_s`` seconds. Symbolic links
-    are never followed or removed. Returns what was removed."""
+    are never followed or removed. ``rescue(folder)``, when given, is asked
+    first and may take a leftover elsewhere (returning True). Returns what
+    was removed or rescued."""
     removed = []
     if not parent.is_dir():
         return removed
@@ -257,6 +259,7 @@ def clean_leftovers(parent: Path, pattern: str, grace_s: float = UNOWNED_GRACE_S
         except OSError:
             continue
         if stale:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if rescue is None or not rescue(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp)
     return removed
