@@ -69,6 +69,30 @@ def test_a_run_file_reports_every_mistake_with_its_key(tmp_path):
     assert (run.period, run.meeting_date, run.formats) == (2025, "2026-01-20", ("pdf",))
 
 
+def test_a_run_files_paths_are_read_from_its_own_folder(tmp_path, monkeypatch):
+    (tmp_path / "meeting").mkdir()
+    (tmp_path / "meeting" / "pack.yml").write_text("drop: []\n")
+    (tmp_path / "meeting" / "commentary").mkdir()
+    f = tmp_path / "meeting" / "runs.yml"
+    f.write_text("defaults:\n  commentary: commentary\nruns:\n  - council: Kent\n    spec: pack.yml\n"
+                 "  - council: Leeds\n    spec: nowhere.yml\n    local_figures: demo\n")
+    monkeypatch.chdir(tmp_path)  # not the run file's folder
+    runs, problems = params.read_run_file(f)
+    assert [r.spec for _, r in runs] == [str(tmp_path / "meeting" / "pack.yml")]
+    assert runs[0][1].commentary == str(tmp_path / "meeting" / "commentary")
+    (key, text), = problems
+    assert key == "runs[1].spec" and "nowhere.yml" in text and "no file has that path" in text
+
+
+def test_a_notebooks_specification_and_commentary_paths_are_checked():
+    with pytest.raises(ParameterError, match="pack_spec"):
+        params.check_notebook("Devon", pack_spec="/no/such/pack.yml")
+    with pytest.raises(ParameterError, match="commentary"):
+        params.check_notebook("Devon", commentary=3)
+    checked = params.check_notebook("Devon", pack_spec=None, commentary="")
+    assert (checked.pack_spec, checked.commentary) == (None, "")
+
+
 def test_runs_are_checked_against_the_data_before_anything_starts(real_store, tmp_path):
     from helpers.build.preflight import preflight
     from helpers.pack import discover_notebooks  # noqa: F401 - the project's notebooks

@@ -489,7 +489,7 @@ def read_run_file(path, defaults: Run | None = None) -> tuple[list[tuple[int, Ru
     if not isinstance(file_defaults, dict):
         problems.append(("defaults", "must be a mapping of parameters, e.g. 'committee: People Scrutiny'"))
     else:
-        checked, errors = check_run(file_defaults, base=base, need_council=False)
+        checked, errors = check_run(_beside(path, file_defaults), base=base, need_council=False)
         problems += [_problem("defaults", e) for e in errors]
         base = checked or base
     runs = []
@@ -498,11 +498,26 @@ def read_run_file(path, defaults: Run | None = None) -> tuple[list[tuple[int, Ru
         if not isinstance(entry, dict):
             problems.append((where, "each run must be a mapping such as {council: Dorset}"))
             continue
-        run, errors = check_run(entry, base=replace(base, council=""))
+        run, errors = check_run(_beside(path, entry), base=replace(base, council=""))
         problems += [_problem(where, e) for e in errors]
         if run is not None:
             runs.append((i, run))
     return runs, problems
+
+
+#: Run-file keys that name a file or folder: a relative path is read from the run file's folder.
+PATH_KEYS = ("comparators_file", "local_figures", "targets_file", "spec", "commentary")
+
+
+def _beside(run_file: Path, entry: dict) -> dict:
+    """``entry`` with its relative paths taken from the run file's folder
+    (so a run file and the files it names move together)."""
+    out = dict(entry)
+    for key in PATH_KEYS:
+        value = out.get(key)
+        if isinstance(value, str) and value.strip() and value.strip() != "demo" and not Path(value.strip()).is_absolute():
+            out[key] = str(Path(run_file).resolve().parent / value.strip())
+    return out
 
 
 # ------------------------------------------------------------------ against the data
