@@ -443,3 +443,23 @@ def test_demo_builds_every_new_measure_with_regions_and_england(demo_store):
         rows = table[(table["indicator"] == ind.id) & (table["status"] == "ok")]
         assert {"la", "regional", "national"} <= set(rows["level"]), ind.id
         assert rows[rows["level"] == "la"]["area_code"].nunique() >= 3, ind.id
+
+
+def test_demo_files_written_by_another_version_are_written_again(tmp_path, monkeypatch):
+    """An upgrade that adds publications must give the demo their files: the
+    demo folder names the generator that wrote it, and a different one (or
+    none, as before the stamp existed) has it written again, whole."""
+    from helpers import store
+    monkeypatch.setenv("SCRUTINY_DATA_DIR", str(tmp_path / "data"))
+    raw = store.demo_data()
+    names = sorted(p.name for p in raw.iterdir())
+    assert (raw / store.DEMO_STAMP).read_text().strip() == demo.generator_version()
+    first = (raw / names[1]).stat().st_mtime_ns
+    assert store.demo_data() == raw and (raw / names[1]).stat().st_mtime_ns == first   # current: left alone
+    # an older demo: one publication missing, no stamp
+    (raw / store.DEMO_STAMP).unlink()
+    lost = next(p for p in raw.iterdir() if "health" in p.name.lower() or "c4" in p.name.lower())
+    lost.unlink()
+    store.demo_data()
+    assert sorted(p.name for p in raw.iterdir()) == names
+    assert not [p for p in raw.parent.iterdir() if p.name.startswith(".demo")]   # nothing left beside it

@@ -76,7 +76,7 @@ def test_fetch_build_then_only_what_a_new_release_changes(refresh, real_dir):
     assert scrutiny(env, "ingest", str(real_dir / "sn_model_2025_wide.csv")).returncode == 0
     done = _build(env, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "2 packs: 2 built, 0 unchanged" in done.stdout
+    assert "2 packs in " in done.stdout and ": 2 built, 0 unchanged, 0 failed" in done.stdout
     first = _built(tmp_path)
     assert set(first) == {"devon", "plymouth"}
     page = (tmp_path / "reports" / "devon" / "2025" / "pack.html").read_text(encoding="utf-8")
@@ -101,7 +101,7 @@ def test_fetch_build_then_only_what_a_new_release_changes(refresh, real_dir):
         "children-looked-after-in-england-including-adoptions"].files}
     assert CLA in fake.downloads and set(fake.downloads) <= same_publication
     done = _build(env, tmp_path)
-    assert done.returncode == 0 and "2 packs: 1 built, 1 unchanged" in done.stdout
+    assert done.returncode == 0 and ": 1 built, 1 unchanged, 0 failed" in done.stdout
     second = _built(tmp_path)
     assert second["devon"] == first["devon"] and second["plymouth"] != first["plymouth"]
     manifest = json.loads((tmp_path / "reports" / "plymouth" / "2025" / "manifest.json").read_text())
@@ -123,8 +123,8 @@ def test_a_batch_worker_leaves_nothing_on_stderr_when_it_ends(tmp_path):
     kernel is shut down with it, so a scheduled run's log gets no warnings
     from orphaned kernels."""
     code = ("from concurrent.futures import ProcessPoolExecutor\n"
-            "from helpers.batch import _init_worker\n"
-            "with ProcessPoolExecutor(1, initializer=_init_worker, initargs=({},)) as pool:\n"
+            "from helpers.build.batch import init_worker\n"
+            "with ProcessPoolExecutor(1, initializer=init_worker, initargs=({},)) as pool:\n"
             "    assert pool.submit(int, '7').result() == 7\n")
     # the kernel inherits the pipes, so this waits for it too
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)

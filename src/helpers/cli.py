@@ -144,8 +144,9 @@ def cmd_store(args) -> int:
     from .store import load_store, open_store
     start = time.perf_counter()
     if args.rebuild:
+        from .store import demo_data
         store = load_store(args.data if args.data not in (None, "official", "demo") else (
-            paths.raw_dir() if args.data != "demo" else paths.demo_dir() / "raw"), rebuild=True,
+            paths.raw_dir() if args.data != "demo" else demo_data()), rebuild=True,
             allow_missing_measures=True)
     else:
         store = open_store(args.data, allow_missing_measures=True)

@@ -1157,6 +1157,20 @@ def _ods_workbook(sheets: list[tuple[str, list[list]]]) -> bytes:
     return buf.getvalue()
 
 
+def generator_version(seed: int = 2025) -> str:
+    """A digest of the code that writes the demo files (this module and the
+    modules it draws on) and the seed: demo files written by another
+    version are written again (see :func:`helpers.store.demo_data`)."""
+    import hashlib
+    h = hashlib.sha256(f"seed={seed}".encode())
+    here = Path(__file__).resolve().parent
+    for name in ("demo.py", "demo_outcomes.py", "demo_publishers.py"):
+        part = here / name
+        if part.is_file():
+            h.update(name.encode() + b"\0" + part.read_bytes())
+    return h.hexdigest()[:24]
+
+
 def generate_demo_data(out_dir: Path, seed: int = 2025) -> list[Path]:
     """Write the demo release files into ``out_dir`` and return their paths.
 

@@ -255,28 +255,55 @@ def open_store(data: str | os.PathLike | None = None, cache_dir=None, *,
     if data in (None, "", "official"):
         return load_store(paths.raw_dir(), cache_dir, allow_missing_measures=allow)
     if str(data) == "demo":
-        from .demo import generate_demo_data
-        demo_raw = paths.demo_dir() / "raw"
-        if not demo_raw.exists() or not any(demo_raw.iterdir()):
-            _generate_atomically(generate_demo_data, demo_raw)
+        demo_raw = demo_data()
         return load_store(demo_raw, cache_dir, is_demo=True, allow_missing_measures=allow)
     if snapshot.is_snapshot(data):
         return open_snapshot(data)
     return load_store(Path(data), cache_dir, allow_missing_measures=allow)
 
 
-def _generate_atomically(generator, dest: Path) -> None:
+#: The file in the demo folder that names the generator that wrote it.
+DEMO_STAMP = ".generated-by"
+
+
+def demo_data() -> Path:
+    """The demo releases (data/demo/raw), generated on first use and again
+    whenever the demo generator has changed since they were written (an
+    upgrade that adds publications gives the demo their files too)."""
+    from .demo import generator_version
+    demo_raw = paths.demo_dir() / "raw"
+    version = generator_version()
+    try:
+        current = (demo_raw / DEMO_STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        current = ""
+    if current != version:
+        _generate_atomically(demo_raw, version)
+    return demo_raw
+
+
+def _generate_atomically(dest: Path, version: str) -> None:
+    """Write the demo files into a new folder beside ``dest`` and swap it in
+    (a build already running keeps its store snapshot)."""
+    from .demo import generate_demo_data
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=dest.parent))
+    old = dest.parent / f".demo-old-{os.getpid()}-{time.time_ns()}"
     try:
-        generator(tmp)
+        generate_demo_data(tmp)
+        (tmp / DEMO_STAMP).write_text(version + "\n", encoding="utf-8")
+        for p in [tmp, *tmp.iterdir()]:
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        if dest.exists():
+            os.rename(dest, old)
         try:
             os.rename(tmp, dest)
         except OSError:
-            if not (dest.exists() and any(dest.iterdir())):  # another process may have won the race
+            if not (dest / DEMO_STAMP).is_file():  # another process may have won the race
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 # -------------------------------------------------------------------- cache
