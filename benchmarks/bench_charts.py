@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import charts
-from helpers.indicators import load_catalogue
+from helpers.catalogue import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 from helpers import charts  # noqa: E402
 from helpers.errors import ConfigError, ParameterError  # noqa: E402
 from helpers.theme import load_theme  # noqa: E402
-from helpers.indicators import Indicator  # noqa: E402
+from helpers.catalogue import Indicator  # noqa: E402
 
 OUT = Path(os.environ.get("CHART_PREVIEW_DIR", "/tmp/charts"))
 DFE = Path(__file__).resolve().parents[2] / "shared" / "data" / "dfe"

@@ -61,7 +61,7 @@ def _in_latest_layout(src: Path, columns: dict, labels: dict, dest: Path) -> Pat
 
 def _catalogue_needs(publication: str) -> set[str]:
     from helpers.data.rules import needed_measures
-    from helpers.indicators import load_catalogue
+    from helpers.catalogue import load_catalogue
     return {m for ind in load_catalogue() if ind.source == publication for m in needed_measures(ind)}
 
 

@@ -25,7 +25,6 @@ import pytest
 
 from helpers.checks import notebook_problems
 from helpers.geography import joint_return_for
-from helpers.indicators import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -198,7 +197,7 @@ def expected_figure(store, code: str, iid: str):
 def check_section(markup: str, store, code: str, section: str) -> int:
     """Every indicator of the section is there with the store's figure (or
     the word for a missing one). Returns how many figures were checked."""
-    from helpers.compare import STATUS_WORDS
+    from helpers.vocab import STATUS_WORDS
     catalogue = store.catalogue
     present = set(store.indicators["indicator"])
     checked = 0

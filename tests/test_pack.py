@@ -32,7 +32,7 @@ STUB_BODY = '''
 import html
 from IPython.display import HTML, display
 from helpers.store import open_store
-from helpers.compare import compare_indicator
+from helpers.stats import compare_indicator
 from helpers import charts
 store = open_store(data)
 code = store.resolve(str(council))
@@ -146,7 +146,7 @@ section = RenderedSection("workforce", "Social work", 10, "<p>body</p>", [])
 html = render_pack_html(pack_context(store, area_code=code, period=None, sections=[section],
                                      comparator="statistical neighbours", committee="C", meeting_date=""))
 assert "Notes on the data" in html and "Sources and definitions" in html
-heavy = [m for m in ("matplotlib", "seaborn", "scipy.stats", "helpers.charts", "helpers.compare") if m in sys.modules]
+heavy = [m for m in ("matplotlib", "seaborn", "scipy.stats", "helpers.charts", "helpers.stats.engine") if m in sys.modules]
 print("heavy:", ",".join(heavy))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=os.environ)

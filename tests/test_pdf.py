@@ -113,7 +113,7 @@ def test_every_section_heading_on_the_page_the_contents_gives(pdf):
 
 
 def test_key_figures_equal_the_store(pdf):
-    from helpers.compare import compare_indicator
+    from helpers.stats import compare_indicator
     from helpers.store import open_store
     manifest = pdf["manifest"]
     store = open_store(manifest["parameters"]["data"])

@@ -18,7 +18,7 @@ ALIAS_BOMB = "\n".join(
 
 def _readers():
     from helpers.batch import runs_from_file
-    from helpers.indicators import load_catalogue
+    from helpers.catalogue import load_catalogue
     from helpers.local import load_targets
     from helpers.loaders.local import load_measures
     from helpers.neighbours import load_comparator_groups

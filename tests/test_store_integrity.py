@@ -142,7 +142,7 @@ def test_implausible_official_figures_are_left_out_and_named(real_copy, cache, v
     assert _devon(st) == (pytest.approx(float("nan"), nan_ok=True), "implausible")
     note = next(w for w in st.warnings if w.startswith("Implausible figures for wf_caseload"))
     assert CSWW in note and "column 'caseload_fte'" in note and "Devon 2025" in note and "row " in note
-    from helpers.compare import compare_indicator
+    from helpers.stats import compare_indicator
     comp = compare_indicator(st, DEVON, "wf_caseload", period=2025)
     assert comp.status == "implausible" and comp.status_word == "implausible value in the release"
 
@@ -167,7 +167,7 @@ def test_a_council_missing_from_the_latest_year_is_not_in_this_release(real_copy
                                                        and r[h.index("time_period")] == "2025") else r)
     st = store_module.load_store(real_copy, cache)
     assert _devon(st)[1] == "not_in_release"
-    from helpers.compare import compare_indicator
+    from helpers.stats import compare_indicator
     comp = compare_indicator(st, DEVON, "wf_caseload")
     assert comp.period == 2025 and comp.status_word == "not in this release"
     # joint workforce returns are not mistaken for absences

@@ -55,7 +55,8 @@ except ImportError:  # pragma: no cover - older matplotlib
 
 from .errors import ParameterError
 from .theme import CM, STYLE_FILE, Theme, current_theme, load_theme, using_theme  # noqa: F401
-from .indicators import STATUS_WORDS, Indicator, UNITS
+from .catalogue import UNITS, Indicator
+from .vocab import STATUS_WORDS
 
 __all__ = [
     "Chart", "HouseStyle", "apply_house_style", "house_style", "finding_title", "trend_title",
@@ -1723,7 +1724,7 @@ def at_a_glance(rows: pd.DataFrame, *, council: str, catalogue=None, ncols: int 
     council
         the council's name, for the key and alt text.
     catalogue
-        a :class:`~helpers.indicators.Catalogue` (or {id: Indicator}) for
+        a :class:`~helpers.catalogue.Catalogue` (or {id: Indicator}) for
         units, decimals, polarity and period labels.
     """
     _require_columns(rows, AT_A_GLANCE_COLUMNS, "rows")

@@ -49,7 +49,7 @@ def cmd_councils(args) -> int:
 
 
 def cmd_indicators(args) -> int:
-    from .indicators import load_catalogue
+    from .catalogue import load_catalogue
     catalogue = load_catalogue(args.catalogue)
     for ind in catalogue:
         arrow = {"higher_is_better": "higher is better", "lower_is_better": "lower is better",

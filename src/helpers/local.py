@@ -44,7 +44,7 @@ from .safe_yaml import load_yaml_file
 
 from . import paths
 from .errors import ConfigError, ParameterError, ScrutinyError, UnknownCouncilError
-from .indicators import Indicator
+from .catalogue import Indicator
 from .data import local_files
 from .loaders.local import LocalMeasure, load_local, load_measures
 
@@ -372,7 +372,7 @@ def load_targets(path) -> Targets:
         raise ConfigError(path, "'targets' must be a mapping of measure id to target", key="targets")
     measures = load_measures()
     try:
-        from .indicators import load_catalogue
+        from .catalogue import load_catalogue
         catalogue = load_catalogue()
         official = {i: catalogue[i] for i in catalogue.ids()}
     except ScrutinyError:

@@ -27,8 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import pdf as _chromium
+from .catalogue import default_sections
 from .errors import ParameterError
-from .indicators import SECTIONS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -133,7 +133,7 @@ def section_exporter():
 def section_meta(nb, fallback_id: str) -> tuple[str, str, int]:
     meta = dict(nb.metadata.get("scrutiny", {}) or {})
     sid = str(meta.get("section") or fallback_id)
-    title = str(meta.get("title") or _first_heading(nb) or SECTIONS.get(sid, sid.replace("_", " ").capitalize()))
+    title = str(meta.get("title") or _first_heading(nb) or default_sections().get(sid, sid.replace("_", " ").capitalize()))
     order = int(meta.get("order", 0) or 0)
     return sid, title, order
 
@@ -365,7 +365,7 @@ def data_as_at(store, indicator_ids: list[str], period: int | None) -> list[str]
         p = _latest_ok(ind[ind["indicator"] == i.id], period)
         if p is None:
             continue
-        section = SECTIONS.get(i.section, i.section)
+        section = default_sections().get(i.section, i.section)
         titles = by_label.setdefault(i.period_label(p), [])
         if section not in titles:
             titles.append(section)
@@ -529,7 +529,7 @@ def appendix(store, indicator_ids: list[str]) -> list[dict]:
         landing = str(src.get("landing") or "")
         if not landing.startswith("https://"):
             landing = ""
-        group = groups.setdefault(i.section, {"section": i.section, "title": SECTIONS.get(i.section, i.section),
+        group = groups.setdefault(i.section, {"section": i.section, "title": default_sections().get(i.section, i.section),
                                               "indicators": []})
         group["indicators"].append({
             "id": i.id, "label": i.label, "definition": i.definition, "unit": _UNIT.get(i.unit, i.unit),

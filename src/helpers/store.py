@@ -25,7 +25,7 @@ from . import paths
 from .data import snapshot
 from .paths import file_sha256
 from .errors import DataFileError, ScrutinyError, UnknownLayoutError
-from .indicators import Catalogue, Indicator, load_catalogue
+from .catalogue import Catalogue, Indicator, load_catalogue
 from .loaders import identify, load
 from .loaders.dfe import OBSERVATION_COLUMNS
 from .aggregate import computed_areas

@@ -26,7 +26,7 @@ import os
 
 #: Modules a section notebook imports (those missing are skipped).
 MODULES = ("numpy", "pandas", "matplotlib.pyplot", "seaborn", "IPython.display", "helpers", "helpers.store",
-           "helpers.indicators", "helpers.stats", "helpers.charts", "helpers.words", "helpers.report",
+           "helpers.catalogue", "helpers.stats", "helpers.charts", "helpers.words", "helpers.report",
            "helpers.members", "helpers.local")
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Status codes the store gives (words in helpers.indicators.STATUS_WORDS).
+#: Status codes the store gives (words in helpers.vocab.STATUS_WORDS).
 IMPLAUSIBLE = "implausible"
 MEASURE_MISSING = "measure_missing"
 NOT_IN_RELEASE = "not_in_release"
