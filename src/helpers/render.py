@@ -377,7 +377,7 @@ def data_notes(store, area_code: str, comparator_codes, region_code: str, indica
                period: int | None, years: int = 5) -> dict:
     """Codes in place of figures, reorganisations, joint returns, small
     numbers and catalogue caveats for the figures a pack shows."""
-    from .indicators import STATUS_WORDS
+    from .vocab import STATUS_WORDS
     codes_in_pack = [area_code, *comparator_codes, region_code, "E92000001"]
     areas = store.areas
     joint_rows = areas[areas["is_joint"].astype(bool)]
