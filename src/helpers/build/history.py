@@ -88,9 +88,10 @@ def pack_history(reports_dir, slug: str, period: int | None = None) -> list[Path
         if folder.is_symlink() or not is_intact(folder):
             continue
         built = str((read_manifest(folder) or {}).get("built", ""))
-        found.append((built, folder.name, folder))
-    found.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    return [folder for _, _, folder in found]
+        current = folder.parent == council   # built in the same second as one it replaced: it is the newer
+        found.append((built, current, folder.name, folder))
+    found.sort(key=lambda item: item[:3], reverse=True)
+    return [item[-1] for item in found]
 
 
 def _candidates(council: Path):
