@@ -199,6 +199,12 @@ def main(argv=None) -> int:
     if args.all:
         b = batch(args.data, args.notebooks, work / "batch", args.workers, args.sample)
         print(b["summary"].text())
+        built = len(b["summary"].built)
+        if built < b["timed"]:   # stopped or failed: no figure for a batch that did not finish
+            why = f"stopped by {b['summary'].stopped_by}" if b["summary"].stopped_by else "some failed"
+            print(f"every council: NOT MEASURED, {built} of {b['timed']} packs built in {b['seconds']:.1f} s ({why})")
+            b = None
+    if args.all and b is not None:
         total = b["seconds"] * b["runs"] / b["timed"]
         label = "measured" if b["timed"] == b["runs"] else f"EXTRAPOLATED from {b['timed']} councils"
         results["batch"] = total
