@@ -38,7 +38,7 @@ def pdf(request) -> dict:
         _CACHE[kind] = {"kind": kind, "pack": pack, "reader": reader,
                         "texts": [p.extract_text() or "" for p in reader.pages],
                         "manifest": json.loads(pack.manifest.read_text()), "titles": titles,
-                        "running": _norm(_html.unescape(re.search(r'<p class="running-title">(.*?)</p>', html).group(1)))}
+                        "running": _norm(_html.unescape(re.search(r'<p class="running-title"[^>]*>(.*?)</p>', html).group(1)))}
     return _CACHE[kind]
 
 

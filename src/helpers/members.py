@@ -29,7 +29,7 @@ from .words.since import since_last
 __all__ = ["Members", "open_members", "inspection_facts"]
 
 _e = html.escape
-MAX_FINDINGS, MAX_QUESTIONS, MAX_CHARTS = 4, 3, 2
+MAX_FINDINGS, MAX_QUESTIONS, MAX_CHARTS = 4, 3, 1
 
 
 def inspection_facts(store, code: str) -> dict:
@@ -74,13 +74,13 @@ class Members(_Context):
         if not items:
             parts.append("<p>No measure is rated Red, outside the usual range for councils on its worse side, or "
                          "getting worse by more than chance.</p>")
+        else:
+            parts.append('<ol class="attention-list">' + "".join(self._item_html(i) for i in items) + "</ol>")
         too_few = [c for c in self.comparisons() if c.has_value and not c.comparable]
         if too_few:
             parts.append(f"<p>{len(too_few)} of {_e(possessive(self.name))} figures rest on too few children (or "
                          "social workers) to compare, or on counts that are suppressed: they are shown in their "
                          "sections but not ranked or rated.</p>")
-        else:
-            parts.append('<ol class="attention-list">' + "".join(self._item_html(i) for i in items) + "</ol>")
         return Html("".join(parts) + "</section>")
 
     @staticmethod
@@ -123,8 +123,8 @@ class Members(_Context):
 
     # -- a page per section ---------------------------------------------------------
     def sections(self) -> Html:
-        """For each section: its key findings, its questions and a chart of
-        each measure that needs attention (at most two)."""
+        """For each section, on a page of its own: its key findings, its
+        questions and a chart of the measure that most needs attention."""
         by_section: dict[str, list] = {}
         for c in self.comparisons():
             by_section.setdefault(c.indicator.section, []).append(c)

@@ -162,6 +162,9 @@ class PackResult:
     files: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
+    #: how many of ``warnings`` (the first) are the store's, about the releases
+    #: rather than this pack: counted in the summary, listed by ``scrutiny store``
+    store_warnings: int = 0
     skipped: bool = False
     is_demo: bool = False
     missing_measures: list = field(default_factory=list)
@@ -204,10 +207,15 @@ class PackResult:
                 lines.append(f"  {self.out_dir / self.files[kind]}")
         for m in self.missing_measures:
             lines.append(f"  MISSING: {missing_line(m)}")
-        for w in self.warnings[:10]:
+        own = self.warnings[self.store_warnings:]
+        for w in own[:10]:
             lines.append(f"  warning: {w}")
-        if len(self.warnings) > 10:
-            lines.append(f"  ... {len(self.warnings) - 10} more warnings in manifest.json")
+        if len(own) > 10:
+            lines.append(f"  ... {len(own) - 10} more warnings in manifest.json")
+        if self.store_warnings:
+            n = self.store_warnings
+            lines.append(f"  {n} note{'s' if n > 1 else ''} on the releases themselves ('scrutiny store' lists "
+                         f"{'them' if n > 1 else 'it'}; also in manifest.json)")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -378,6 +386,7 @@ def _build_from_snapshot(store, t0, timings, *, council, period, comparator, mod
         install.keep_failed(tmp, dest)
         raise
     return PackResult(name, code, period, placed.folder, files=files, timings=timings, warnings=warnings,
+                      store_warnings=len(store.warnings),
                       is_demo=store.is_demo, missing_measures=list(store.missing_measures),
                       partial=placed.partial, lacks=list(placed.missing), full_pack=dest if placed.partial else None)
 

@@ -354,8 +354,9 @@ def _latest_ok(frame, period: int | None):
 
 
 def data_as_at(store, indicator_ids: list[str], period: int | None) -> list[str]:
-    """'30 September 2025: social work workforce' and so on: the latest period
-    of each kind shown in the pack."""
+    """'30 September 2025: social work workforce', '2024/25 school year:
+    front door and children in need' and so on: the latest period of each
+    kind shown in the pack."""
     ind = store.indicators
     ind = ind[ind["indicator"].isin(indicator_ids) & (ind["level"] == "national")]
     by_label: dict[str, list[str]] = {}
@@ -366,7 +367,8 @@ def data_as_at(store, indicator_ids: list[str], period: int | None) -> list[str]
         if p is None:
             continue
         section = default_sections().get(i.section, i.section)
-        titles = by_label.setdefault(i.period_label(p), [])
+        kind = {"academic year": " school year", "financial year": " financial year"}.get(i.period_basis, "")
+        titles = by_label.setdefault(f"{i.period_label(p)}{kind}", [])
         if section not in titles:
             titles.append(section)
     return [f"{label}: {', '.join(t.lower() if k else t for k, t in enumerate(titles))}"
@@ -574,7 +576,7 @@ def print_ready(html: str) -> str:
 #: How packs are printed: "auto" (Chromium when installed, else WeasyPrint),
 #: "chromium" or "weasyprint". SCRUTINY_PDF_ENGINE overrides the default.
 PDF_ENGINES = ("auto", "chromium", "weasyprint")
-_RUNNING_TITLE = re.compile(r'<p class="running-title">(.*?)</p>', re.S)
+_RUNNING_TITLE = re.compile(r'<p class="running-title"[^>]*>(.*?)</p>', re.S)
 _SECTION_TITLE = re.compile(r'<h1 class="section-title"[^>]*>(.*?)</h1>', re.S)
 
 
