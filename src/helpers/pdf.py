@@ -176,12 +176,7 @@ class Browser:
                     self.proc.kill()
                     self.proc.wait()
         finally:
-            for fd in (self._to_browser, self._from_browser):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            shutil.rmtree(self._profile, ignore_errors=True)
+            self._release()
 
     def kill(self) -> None:
         """Stop the browser at once (for a build told to stop). Nothing
@@ -194,6 +189,10 @@ class Browser:
                 time.sleep(0.02)
         except (OSError, ChildProcessError):  # ended and reaped already
             pass
+        self._release()
+
+    def _release(self) -> None:
+        """Close the pipes to the browser and remove its profile folder."""
         for fd in (self._to_browser, self._from_browser):
             try:
                 os.close(fd)

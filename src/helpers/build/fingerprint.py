@@ -152,8 +152,14 @@ def is_up_to_date(out_dir: Path, fp: str, formats) -> bool:
     needed = {f"pack.{k}" for k in formats}
     if not needed <= set(recorded):
         return False
+    return files_match(out_dir, recorded)
+
+
+def files_match(folder, recorded: dict) -> bool:
+    """True when every file of ``recorded`` ({name: SHA-256}) is in
+    ``folder``, not a symlink, with that digest."""
     for name, digest in recorded.items():
-        path = Path(out_dir) / name
+        path = Path(folder) / name
         try:
             if path.is_symlink() or file_sha256(path) != digest:
                 return False

@@ -51,19 +51,10 @@ _LOCAL = threading.Lock()           # threads of one process (flock is per open 
 def is_intact(folder: Path) -> bool:
     """True when ``folder`` holds a readable manifest and every file it
     lists, each with the SHA-256 the manifest recorded."""
-    from ..paths import file_sha256
+    from .fingerprint import files_match
     m = read_manifest(folder)
     files = m.get("files") if m else None
-    if not isinstance(files, dict) or not files:
-        return False
-    for name, digest in files.items():
-        path = Path(folder) / name
-        try:
-            if path.is_symlink() or file_sha256(path) != digest:
-                return False
-        except OSError:
-            return False
-    return True
+    return isinstance(files, dict) and bool(files) and files_match(folder, files)
 
 
 def pack_history(reports_dir, slug: str, period: int | None = None) -> list[Path]:

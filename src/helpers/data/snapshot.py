@@ -185,7 +185,17 @@ def _alive(owner: str) -> bool:
         return False
     except (PermissionError, ValueError):
         return True
-    return True
+    return not _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """A process that has ended but not yet been reaped (its parent was
+    killed, and whoever adopted it has not waited for it yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].startswith("Z")
 
 
 @contextmanager
