@@ -147,7 +147,7 @@ def warm(council: str, data: str, notebooks: Path, reports: Path, repeat: int):
 
 
 def batch(data: str, notebooks: Path, reports: Path, workers, sample: int) -> dict:
-    from helpers.batch import run_batch, runs_for_all
+    from helpers.build.batch import run_batch, runs_for_all
     runs = runs_for_all(data)
     timed = runs[:sample] if sample else runs
     before_machine, before_tree = machine_cpu(), children_cpu()

@@ -206,7 +206,7 @@ def _broken_for(nb_dir: Path, code: str) -> Path:
 @pytest.mark.slow
 @pytest.mark.xdist_group("packs")
 def test_batch_failure_does_not_stop_others(tmp_path, real_dir, store_cache, monkeypatch):
-    from helpers.batch import BatchRun, run_batch
+    from helpers.build.batch import BatchRun, run_batch
     monkeypatch.setenv("SCRUTINY_CACHE_DIR", str(store_cache))
     nb = _broken_for(make_section_notebooks(tmp_path / "nb", limit=1), "878")
     runs = [BatchRun("Dorset", sections=("summary",)), BatchRun("Devon", sections=("summary",)),
@@ -235,7 +235,7 @@ def test_a_batch_built_pack_has_the_figures_of_a_single_build(tmp_path, real_dir
     """Charts drawn once per batch (funnel backgrounds, the pages both
     editions show) leave each council's pack as a build of it alone would
     be, figure by figure."""
-    from helpers.batch import BatchRun, run_batch
+    from helpers.build.batch import BatchRun, run_batch
     monkeypatch.setenv("SCRUTINY_CACHE_DIR", str(store_cache))
     sections = ("summary", "members", "front_door")
     runs = [BatchRun(c, sections=sections, formats=("html",)) for c in ("Leeds", "Devon")]

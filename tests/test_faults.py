@@ -49,7 +49,7 @@ def _manifest(out_dir):
 
 def test_faults_are_reported_and_good_packs_survive(tmp_path, real_dir, real_store, store_cache, monkeypatch):
     from helpers import render
-    from helpers.batch import BatchRun, run_batch
+    from helpers.build.batch import BatchRun, run_batch
     from helpers.pack import council_slug
     monkeypatch.setenv("SCRUTINY_CACHE_DIR", str(store_cache))
     reports = tmp_path / "reports"

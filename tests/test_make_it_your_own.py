@@ -95,7 +95,7 @@ def built(tmp_path_factory, store_cache, real_dir):
     and from the hostile copy, in one process (its warm kernels serve all)."""
     base = tmp_path_factory.mktemp("own")
     with scrutiny_env(cache_dir=store_cache, data_dir=base / "data"):
-        from helpers.batch import BatchRun, run_batch
+        from helpers.build.batch import BatchRun, run_batch
         from helpers.cli import main
         runs = [BatchRun(council="Devon"), BatchRun(council="Dorset")]
         shipped = run_batch(runs, data=str(real_dir), reports_dir=base / "shipped", formats=("html",), workers=1,

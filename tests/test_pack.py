@@ -173,7 +173,7 @@ def test_render_section_strips_code_scripts_and_stderr():
 
 
 def test_run_file_errors_name_file_and_key(tmp_path):
-    from helpers.batch import runs_from_file
+    from helpers.params import runs_from_file
     from helpers.errors import ConfigError
     f = tmp_path / "runs.yml"
     f.write_text("runs:\n  - council: Dorset\n  - council: Devon\n    meeting_date: 20/01/2026\n")

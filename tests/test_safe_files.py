@@ -17,7 +17,7 @@ ALIAS_BOMB = "\n".join(
 
 
 def _readers():
-    from helpers.batch import runs_from_file
+    from helpers.params import runs_from_file
     from helpers.catalogue import load_catalogue
     from helpers.local import load_targets
     from helpers.loaders.local import load_measures
@@ -54,7 +54,7 @@ def test_an_impossible_date_names_the_file_line_and_key(tmp_path, kind, text, ke
 
 
 def test_yaml_anchors_used_sensibly_still_work(tmp_path):
-    from helpers.batch import runs_from_file
+    from helpers.params import runs_from_file
     path = tmp_path / "runs.yml"
     path.write_text("runs:\n  - &devon {council: Devon, committee: Scrutiny}\n  - {<<: *devon, council: Dorset}\n")
     runs = runs_from_file(path)

@@ -175,7 +175,7 @@ def cmd_demo(args) -> int:
                         committee="Children and Young People Overview and Scrutiny Committee",
                         meeting_date=args.meeting_date)
     print(result.summary())
-    from .batch import write_index
+    from .build.batch import write_index
     index = write_index(paths.reports_dir())
     print(f"Open {result.out_dir / 'pack.html'} in a browser, or {index} for every pack built."
 )
