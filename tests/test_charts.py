@@ -4,6 +4,7 @@ a person to look at."""
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
@@ -201,7 +202,7 @@ def test_html_escapes_names_and_carries_alt_caption_and_table(neighbours):
     assert markup.startswith('<figure class="chart chart-benchmark-bars">')
     assert 'src="data:image/svg+xml;base64,' in markup  # the house style embeds SVG
     assert 'src="data:image/png;base64,' in chart.to_html(image="png")
-    assert f'alt="{charts.html.escape(chart.alt_text)}"' in markup
+    assert f'alt="{html.escape(chart.alt_text)}"' in markup
     assert "<figcaption><p class=\"chart-caption\">Source: &lt;b&gt;test&lt;/b&gt; &amp; co</p>" in markup
     assert "<details><summary>Data behind this chart</summary><table" in markup
     assert markup.count('<th scope="col">') == len(chart.data.columns)
@@ -493,7 +494,7 @@ def all_kinds(neighbours) -> dict:
 def _table_html_by_iterrows(chart) -> str:
     """The data table as it was built before, row by row with iterrows."""
     frame = chart.data
-    head = "".join(f'<th scope="col">{charts.html.escape(str(c))}</th>' for c in frame.columns)
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
     body = []
     for i, (_, row) in enumerate(frame.iterrows()):
         cells = []
@@ -503,7 +504,7 @@ def _table_html_by_iterrows(chart) -> str:
                 decimals = chart.row_decimals[i]
             text, numeric = charts._cell_text(row[col], decimals)
             cls = ' class="num"' if numeric else ""
-            cells.append(f"<td{cls}>{charts.html.escape(text)}</td>")
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table class="chart-data"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>')

@@ -33,8 +33,9 @@ __all__ = ["snapshot", "restore", "remember_stores", "KEPT"]
 
 #: (module, name) of caches that stay from one notebook to the next.
 KEPT = {("helpers.store", "_MEMO"), ("helpers.report", "_COMPARISONS"), ("helpers.charts", "_TEXT_METRICS"),
-        ("helpers.stats.layout", "_CACHE"), ("helpers.build.kernel_state", "_SAVED"),
-        ("helpers.report", "_DRAWN"), ("helpers.chart_layers", "_BACKGROUNDS")}
+        ("helpers.charts.base", "_TEXT_METRICS"), ("helpers.stats.layout", "_CACHE"),
+        ("helpers.build.kernel_state", "_SAVED"), ("helpers.report", "_DRAWN"),
+        ("helpers.charts.layers", "_BACKGROUNDS")}
 _CONTAINERS = (dict, list, set)
 _SAVED: dict = {}
 

@@ -96,7 +96,7 @@ def background(key: tuple, draw) -> Layer:
 
 
 def save_svg(fig: Figure) -> bytes:
-    from .charts import house_style
+    from .base import house_style
     buf = io.BytesIO()
     with mpl.rc_context(house_style().rc):
         fig.savefig(buf, format="svg", metadata={"Date": None})
