@@ -347,3 +347,19 @@ def test_data_notes_name_exactly_the_figures_the_engine_does_not_compare(real_da
     engine = {c.indicator.label for c in summary.comparisons() if c.has_value and not c.comparable}
     notes = data_notes(real_store, summary.code, [], "", real_store.catalogue.ids(), None)["small"]
     assert {n.split(" (")[0] for n in notes} == engine
+
+
+@pytest.mark.parametrize("section", ["looked_after", "cla_outcomes", "front_door"])
+def test_the_introduction_lists_every_measure_under_the_period_it_is_shown_for(real_data, section):
+    """Each measure once, under the period of the figure the section shows
+    for it ('2024/25 school year', '31 March 2024'), whatever the period the
+    other measures have."""
+    s = report.open_section(section, council="Devon", data=real_data)
+    items = re.findall(r"<li><strong>(.*?):</strong> (.*?)</li>", s.introduction().markup)
+    listed = {html.unescape(label): html.unescape(when) for when, labels in items for label in labels.split("; ")}
+    assert len(listed) == len(s.indicators) >= 8
+    for iid in s.indicators:
+        ind = s.catalogue[iid]
+        label = s.heading_for(iid)
+        assert listed[label[0].lower() + label[1:]] == ind.period_heading(s.period_for(iid)[0]), iid
+    assert len(items) >= 2   # these sections hold measures of more than one period

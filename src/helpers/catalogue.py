@@ -96,6 +96,12 @@ class Indicator:
             return f"{period - 1}/{str(period)[-2:]}"
         return f"{self.period_basis} {period}"
 
+    def period_heading(self, period: int) -> str:
+        """The period as a heading or list label: '31 March 2025', '2024-25
+        financial year', '2024/25 school year'."""
+        kind = {"academic year": " school year", "financial year": " financial year"}.get(self.period_basis, "")
+        return f"{self.period_label(period)}{kind}"
+
     def period_phrase(self, period: int) -> str:
         """How a sentence introduces the period: 'At 31 March 2025',
         'In the year to 31 March 2025', 'In 2024-25', 'In the 2024/25 school year'."""

@@ -367,8 +367,7 @@ def data_as_at(store, indicator_ids: list[str], period: int | None) -> list[str]
         if p is None:
             continue
         section = default_sections().get(i.section, i.section)
-        kind = {"academic year": " school year", "financial year": " financial year"}.get(i.period_basis, "")
-        titles = by_label.setdefault(f"{i.period_label(p)}{kind}", [])
+        titles = by_label.setdefault(i.period_heading(p), [])
         if section not in titles:
             titles.append(section)
     return [f"{label}: {', '.join(t.lower() if k else t for k, t in enumerate(titles))}"

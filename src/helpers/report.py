@@ -437,10 +437,7 @@ class Section(_Context):
             if later:
                 parts.append(f'<p class="note">{_e(later)}</p>')
             return Html(f'<section class="introduction" id="{self.section_id}-introduction">{"".join(parts)}</section>')
-        labels = [self.heading_for(i) for i in self.indicators]
-        parts.append(f"<p>This section compares {_e(self.name)} on {len(labels)} measures: "
-                     f"{_e('; '.join(_lower_first(label) for label in labels))}. "
-                     f"{_e(self._periods_sentence())}</p>")
+        parts.append(self._measures_by_period())
         parts.append(f"<p>{_e(self._comparator_sentence())}</p>")
         joint = self._joint_sentence(self.comparisons())
         if joint:
@@ -466,18 +463,22 @@ class Section(_Context):
         return (f"Not shown because they are first published after {self.params.period}: "
                 + "; ".join(items) + ".")
 
-    def _periods_sentence(self) -> str:
-        """'The figures are the latest published, for 31 March 2025 (children
-        looked after with 3 or more social workers: 31 March 2024).'"""
-        labels = {}
+    def _measures_by_period(self) -> str:
+        """The measures the section compares, grouped by the period of their
+        latest published figures: '31 March 2025: children looked after per
+        10,000 children; ...', '2024/25 school year: ...'."""
+        groups: dict[str, list[str]] = {}
         for iid in self.indicators:
+            ind = self.catalogue[iid]
             p, _ = self.period_for(iid)
-            labels[iid] = self.catalogue[iid].period_label(p)
-        common = max(set(labels.values()), key=list(labels.values()).count)
-        odd = [f"{_lower_first(self.catalogue[i].label)}: {lab}" for i, lab in labels.items() if lab != common]
+            groups.setdefault(ind.period_heading(p), []).append(_lower_first(self.heading_for(iid)))
+        n = len(self.indicators)
         upto = f" up to {self.params.period}" if self.params.period else ""
-        text = f"The figures are the latest published{upto}, for {common}"
-        return text + (f" ({'; '.join(odd)})." if odd else ".")
+        head = (f"This section compares {_e(self.name)} on {n} measure{'s' if n > 1 else ''}, each at the latest "
+                f"period published{_e(upto)}:")
+        items = "".join(f"<li><strong>{_e(when)}:</strong> {_e('; '.join(labels))}</li>"
+                        for when, labels in groups.items())
+        return f'<p>{head}</p><ul class="measures-by-period">{items}</ul>'
 
     def key_findings(self) -> Html:
         """The findings that most deserve a member's attention, as a list."""
