@@ -102,6 +102,15 @@ class Indicator:
         kind = {"academic year": " school year", "financial year": " financial year"}.get(self.period_basis, "")
         return f"{self.period_label(period)}{kind}"
 
+    def period_at(self, period: int) -> str:
+        """The period inside a sentence, as a point in time: 'at 31 March
+        2023'; a financial or school year is 'in 2021-22' or 'in the 2022/23
+        school year', never 'at' one."""
+        if self.period_basis in ("financial year", "academic year"):
+            phrase = self.period_phrase(period)
+            return phrase[0].lower() + phrase[1:]
+        return f"at {self.period_label(period)}"
+
     def period_phrase(self, period: int) -> str:
         """How a sentence introduces the period: 'At 31 March 2025',
         'In the year to 31 March 2025', 'In 2024-25', 'In the 2024/25 school year'."""

@@ -41,7 +41,7 @@ from ..theme import CM, STYLE_FILE, Theme, current_theme, load_theme, using_them
 from ..catalogue import UNITS, Indicator
 from ..vocab import STATUS_WORDS
 from .base import Chart, HouseStyle, SOURCE_NAMES, _fmt, _isnan, _require_columns, _same_when_rounded, _short, house_style, themed  # noqa: F401
-from .layout import _line_style, _period_at, _short_period  # noqa: F401
+from .layout import _line_style, _short_period  # noqa: F401
 from .trend import _isolated_points  # noqa: F401
 
 # --------------------------------------------------------------------------- at a glance
@@ -205,7 +205,7 @@ def _glance_panel(head: Axes, ax: Axes, ind: Indicator, sub: pd.DataFrame, counc
             head.text(0, 1 - depth / 3, line, transform=head.transAxes, va="baseline", ha="left",
                       fontsize=small, color=style.colour(_STATUS_ROLES[status]) if line == STATUS_TEXT.get(status)
                       else muted, fontweight="bold" if line == STATUS_TEXT.get(status) else "normal")
-        summary = (f"{ind.label}: {_fmt(ind, latest_value)} {_period_at(ind, latest_period)}, {change}"
+        summary = (f"{ind.label}: {_fmt(ind, latest_value)} {ind.period_at(latest_period)}, {change}"
                    + (f"; {', '.join(comparison)}." if comparison else "."))
     else:
         head.text(0, 1 - 2.12 / 3, "no figure", transform=head.transAxes, fontsize=small, style="italic", color=muted)
@@ -239,7 +239,7 @@ def _trend_arrow(ind: Indicator, known: pd.DataFrame, style: HouseStyle) -> tupl
     if len(known) < 2:
         return "", style.colour("neutral"), "no earlier figure"
     previous, latest = float(known["council"].iloc[-2]), float(known["council"].iloc[-1])
-    before = _period_at(ind, int(known["period"].iloc[-2]))
+    before = ind.period_at(int(known["period"].iloc[-2]))
     if _same_when_rounded(previous, latest, ind.decimals):
         return "→", style.colour("neutral"), f"unchanged from {_fmt(ind, previous)} {before}"
     rising = latest > previous

@@ -622,10 +622,3 @@ def _zero_based(ax: Axes, values: Iterable[float], head: float = 1.12, axis: str
     finite = [v for v in values if not _isnan(v)]
     top = max(finite) * head if finite and max(finite) > 0 else 1
     (ax.set_ylim if axis == "y" else ax.set_xlim)(0, top)
-
-def _period_at(ind: Indicator, period: int) -> str:
-    """'at 30 September 2025', 'in 2024-25' or 'in the 2024/25 school year', for sentences."""
-    label = ind.period_label(int(period))
-    if ind.period_basis == "academic year":
-        return f"in the {label} school year"
-    return f"in {label}" if ind.period_basis == "financial year" else f"at {label}"

@@ -41,7 +41,7 @@ from ..theme import CM, STYLE_FILE, Theme, current_theme, load_theme, using_them
 from ..catalogue import UNITS, Indicator
 from ..vocab import STATUS_WORDS
 from .base import Chart, _axis_label, _fmt, _isnan, _lower_first, _measure_label, _new_axes, _require_columns, _require_indicator, _short, default_caption, house_style, themed, trend_title  # noqa: F401
-from .layout import _layout, _line_style, _period_at, _period_ticks, _series_role, _zero_based  # noqa: F401
+from .layout import _layout, _line_style, _period_ticks, _series_role, _zero_based  # noqa: F401
 from .bars import _and_list  # noqa: F401
 
 # --------------------------------------------------------------------------- time series
@@ -147,14 +147,14 @@ def _series_alt(indicator, wide, names, role_of, highlight, periods) -> str:
     if len(council):
         p0, p1 = int(council.index[0]), int(council.index[-1])
         if p0 != p1:
-            parts.append(f"{highlight} went from {_fmt(indicator, council.iloc[0])} {_period_at(indicator, p0)} "
-                         f"to {_fmt(indicator, council.iloc[-1])} {_period_at(indicator, p1)}.")
+            parts.append(f"{highlight} went from {_fmt(indicator, council.iloc[0])} {indicator.period_at(p0)} "
+                         f"to {_fmt(indicator, council.iloc[-1])} {indicator.period_at(p1)}.")
         else:
-            parts.append(f"{highlight} {_fmt(indicator, council.iloc[-1])} {_period_at(indicator, p1)}.")
+            parts.append(f"{highlight} {_fmt(indicator, council.iloc[-1])} {indicator.period_at(p1)}.")
         latest = [f"{n} {_fmt(indicator, wide.loc[p1, n])}" for n in others if not _isnan(wide.loc[p1, n])]
         if latest:
-            parts.append(f"{_period_at(indicator, p1)[:1].upper()}{_period_at(indicator, p1)[1:]}: {', '.join(latest)}.")
-    missing = [_period_at(indicator, p) for p in periods if _isnan(wide.loc[p, highlight])]
+            parts.append(f"{indicator.period_at(p1)[:1].upper()}{indicator.period_at(p1)[1:]}: {', '.join(latest)}.")
+    missing = [indicator.period_at(p) for p in periods if _isnan(wide.loc[p, highlight])]
     if missing:
         parts.append(f"No figure for {highlight} {_and_list(missing)}.")
     return " ".join(parts)

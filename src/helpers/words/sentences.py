@@ -159,11 +159,9 @@ def _period_label(c: Comparison, period) -> str:
 
 
 def _at_period(c: Comparison, period) -> str:
-    """'at 31 March 2023'; a financial or school year is 'in 2021-22' or 'in
-    the 2022/23 school year', never 'at' one."""
-    if c.indicator.period_basis in ("financial year", "academic year"):
-        return at(c, period)
-    return f"at {_period_label(c, period)}"
+    """'at 31 March 2023', 'in 2021-22', 'in the 2022/23 school year'
+    (:meth:`helpers.catalogue.Indicator.period_at`)."""
+    return c.indicator.period_at(int(period))
 
 
 def _chosen_trend(c: Comparison) -> Trend:
