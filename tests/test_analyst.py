@@ -219,3 +219,24 @@ def test_commentary_and_specification_enter_the_fingerprint_by_content(real_stor
     (folder / "commentary" / "devon" / "wf_agencyy.md").write_text(NOTE, encoding="utf-8")
     with pytest.raises(ConfigError, match="wf_agencyy.md.*Did you mean: wf_agency"):
         fingerprint()  # before any notebook runs
+
+
+def test_kernel_state_keeps_caches_under_any_name_and_restores_the_rest():
+    """Between notebooks a warm kernel keeps the caches keyed by content (also
+    where a package re-exports one) and undoes what a notebook changed in
+    helpers' own tables."""
+    import helpers.charts
+    from helpers.build import kernel_state
+    saved = dict(kernel_state._SAVED)
+    try:
+        kernel_state.snapshot()
+        helpers.charts._TEXT_METRICS[("probe",)] = 1            # a cache, reached through the package
+        helpers.charts.SOURCE_NAMES["probe"] = "changed"         # a notebook's edit to a shared table
+        kernel_state.restore()
+        assert helpers.charts._TEXT_METRICS.get(("probe",)) == 1
+        assert helpers.charts._TEXT_METRICS is helpers.charts.base._TEXT_METRICS
+        assert "probe" not in helpers.charts.SOURCE_NAMES
+    finally:
+        helpers.charts._TEXT_METRICS.pop(("probe",), None)
+        kernel_state._SAVED.clear()
+        kernel_state._SAVED.update(saved)

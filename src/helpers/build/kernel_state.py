@@ -31,10 +31,10 @@ import warnings
 
 __all__ = ["snapshot", "restore", "remember_stores", "KEPT"]
 
-#: (module, name) of caches that stay from one notebook to the next.
-KEPT = {("helpers.store", "_MEMO"), ("helpers.report", "_COMPARISONS"), ("helpers.charts", "_TEXT_METRICS"),
-        ("helpers.charts.base", "_TEXT_METRICS"), ("helpers.stats.layout", "_CACHE"),
-        ("helpers.build.kernel_state", "_SAVED"), ("helpers.report", "_DRAWN"),
+#: (module, name) of caches that stay from one notebook to the next, each
+#: named in its own module (a package that re-exports one keeps it too).
+KEPT = {("helpers.store", "_MEMO"), ("helpers.report", "_COMPARISONS"), ("helpers.charts.base", "_TEXT_METRICS"),
+        ("helpers.stats.layout", "_CACHE"), ("helpers.build.kernel_state", "_SAVED"), ("helpers.report", "_DRAWN"),
         ("helpers.charts.layers", "_BACKGROUNDS")}
 _CONTAINERS = (dict, list, set)
 _SAVED: dict = {}
@@ -123,15 +123,25 @@ def _forget_own_modules(before: set) -> None:
         del sys.modules[name]
 
 
+def _kept_ids() -> set[int]:
+    """The objects :data:`KEPT` names, under whatever name a module holds them."""
+    out = set()
+    for module, name in KEPT:
+        if module in sys.modules and hasattr(sys.modules[module], name):
+            out.add(id(getattr(sys.modules[module], name)))
+    return out
+
+
 def _helpers_state() -> dict:
     """Each helpers module's names, with a copy of each container's contents."""
     out = {}
+    kept = _kept_ids()
     for name, module in list(sys.modules.items()):
         if not (name == "helpers" or name.startswith("helpers.")) or module is None:
             continue
         names = {}
         for key, value in vars(module).items():
-            if (name, key) in KEPT:
+            if (name, key) in KEPT or id(value) in kept:
                 continue
             names[key] = (value, copy.copy(value) if type(value) in _CONTAINERS else None)
         out[name] = names
@@ -140,12 +150,13 @@ def _helpers_state() -> dict:
 
 def _restore_helpers(saved: dict) -> None:
     import types
+    kept = _kept_ids()
     for name, names in saved.items():
         module = sys.modules.get(name)
         if module is None:
             continue
         space = vars(module)
-        for key in [k for k, v in space.items() if k not in names and (name, k) not in KEPT
+        for key in [k for k, v in space.items() if k not in names and (name, k) not in KEPT and id(v) not in kept
                     and not isinstance(v, types.ModuleType) and not k.startswith("__")]:
             del space[key]
         for key, (value, contents) in names.items():
