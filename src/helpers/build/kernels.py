@@ -27,6 +27,12 @@ KERNEL_STARTUP = "from helpers.build import kernel_side as _k; _k.prepare(); del
 #: the memoised stores stay unless a notebook changed one.
 KERNEL_RESET = "from helpers.build import kernel_side as _k; _k.reset()"
 
+#: Seconds to wait for a cell's output to arrive once the kernel has said the
+#: cell is done. nbclient's default (4 s, which papermill makes an error)
+#: fails a pack on a busy machine although the cell ran; the cell's own
+#: limit is the build's ``timeout``.
+IOPUB_TIMEOUT = 60
+
 #: Run once a store is loaded: what lives as long as the kernel is set aside
 #: from the garbage collector.
 KERNEL_SETTLE = "from helpers.build import kernel_side as _k; _k.settle(); del _k"
@@ -242,7 +248,7 @@ def _register_engine() -> str:
             client = PapermillNotebookClient(
                 nb_man, km=warm.km, timeout=execution_timeout, startup_timeout=start_timeout,
                 kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
-                stdout_file=stdout_file, stderr_file=stderr_file)
+                stdout_file=stdout_file, stderr_file=stderr_file, iopub_timeout=IOPUB_TIMEOUT)
             client.kc = warm.kc  # reuse the open channels; nbclient leaves them open (it does not own km)
             return client.execute()
 
@@ -303,7 +309,8 @@ def _execute(notebook: Path, output: Path, parameters: dict, *, warm: bool, time
     folder = str(Path(notebook).resolve().parent)  # as JupyterLab runs it: files beside it are found
     if not warm:
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, progress_bar=False,
-                                   kernel_name="python3", execution_timeout=timeout, cwd=folder)
+                                   kernel_name="python3", execution_timeout=timeout, cwd=folder,
+                                   iopub_timeout=IOPUB_TIMEOUT)
     engine = ensure_engine()
     kernel = warm_kernel(slot)
     kernel.preload(str(parameters.get("data") or "official"))
