@@ -81,10 +81,17 @@ def machine_cpu() -> tuple[float, float] | None:
     return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
-def cpu_used(before: dict | None, after: dict | None) -> str:
+def cpu_used(before: dict | None, after: dict | None) -> dict[str, float]:
+    """CPU seconds by kind between two readings of :func:`process_cpu`
+    (empty where /proc could not be read)."""
     if before is None or after is None:
+        return {}
+    return {k: after[k] - before.get(k, 0.0) for k in after}
+
+
+def cpu_text(parts: dict[str, float]) -> str:
+    if not parts:
         return ""
-    parts = {k: after[k] - before.get(k, 0.0) for k in after}
     return (f"{sum(parts.values()):.1f} CPU s ("
             + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()) + ")")
 
@@ -146,6 +153,21 @@ def warm(council: str, data: str, notebooks: Path, reports: Path, repeat: int):
     return ordered[len(ordered) // 2], ordered[0][0], ordered[-1][0]
 
 
+def batch_floors(cpu: dict[str, float], councils: int | None) -> list[str]:
+    """What a warm pack's CPU seconds imply for a batch of every council on
+    this machine's cores: the least time a batch can take, in all and for
+    the browser's part alone (a batch's packs cost at least a warm pack's
+    CPU each; more cores than packs in flight do not help)."""
+    if not cpu or not councils:
+        return []
+    cores = os.cpu_count() or 1
+    total = sum(cpu.values())
+    return [f"    so a batch of {councils} packs on {cores} cores needs at least {councils * total / cores / 60:.1f} min "
+            f"({total:.1f} CPU s a pack); the browser's part alone "
+            f"{councils * cpu.get('browser', 0.0) / cores / 60:.1f} min, the kernels' "
+            f"{councils * cpu.get('kernels and workers', 0.0) / cores / 60:.1f} min"]
+
+
 def batch(data: str, notebooks: Path, reports: Path, workers, sample: int) -> dict:
     from helpers.build.batch import run_batch, runs_for_all
     runs = runs_for_all(data)
@@ -193,9 +215,12 @@ def main(argv=None) -> int:
                                                     args.repeat)
     results["warm"] = seconds
     print(f"ours, a warm pack (kernels and browser running): {seconds:.1f} s, median of {max(1, args.repeat)} "
-          f"(fastest {fastest:.1f} s, slowest {slowest:.1f} s); {cpu}", flush=True)
+          f"(fastest {fastest:.1f} s, slowest {slowest:.1f} s); {cpu_text(cpu)}", flush=True)
     for k, v in timings.items():
         print(f"    {k:<28} {v:7.2f} s")
+    from helpers.build.batch import runs_for_all
+    for line in batch_floors(cpu, len(runs_for_all(args.data))):
+        print(line)
     if args.all:
         b = batch(args.data, args.notebooks, work / "batch", args.workers, args.sample)
         print(b["summary"].text())
