@@ -153,19 +153,22 @@ def warm(council: str, data: str, notebooks: Path, reports: Path, repeat: int):
     return ordered[len(ordered) // 2], ordered[0][0], ordered[-1][0]
 
 
-def batch_floors(cpu: dict[str, float], councils: int | None) -> list[str]:
+def batch_floor(cpu: dict[str, float], councils: int) -> str:
     """What a warm pack's CPU seconds imply for a batch of every council on
-    this machine's cores: the least time a batch can take, in all and for
-    the browser's part alone (a batch's packs cost at least a warm pack's
-    CPU each; more cores than packs in flight do not help)."""
+    this machine's cores: the least time it can take, in all and for the
+    browser's and the kernels' parts (each pack in a batch costs at least
+    a warm pack's CPU seconds, and a batch bound by CPU cannot go faster
+    than its cores)."""
     if not cpu or not councils:
-        return []
+        return ""
     cores = os.cpu_count() or 1
     total = sum(cpu.values())
-    return [f"    so a batch of {councils} packs on {cores} cores needs at least {councils * total / cores / 60:.1f} min "
-            f"({total:.1f} CPU s a pack); the browser's part alone "
-            f"{councils * cpu.get('browser', 0.0) / cores / 60:.1f} min, the kernels' "
-            f"{councils * cpu.get('kernels and workers', 0.0) / cores / 60:.1f} min"]
+
+    def minutes(seconds: float) -> str:
+        return f"{councils * seconds / cores / 60:.1f} min"
+    return (f"    so a batch of {councils} packs on {cores} cores needs at least {minutes(total)} "
+            f"({total:.1f} CPU s a pack); the browser's part alone {minutes(cpu.get('browser', 0.0))}, "
+            f"the kernels' {minutes(cpu.get('kernels and workers', 0.0))}")
 
 
 def batch(data: str, notebooks: Path, reports: Path, workers, sample: int) -> dict:
@@ -219,8 +222,9 @@ def main(argv=None) -> int:
     for k, v in timings.items():
         print(f"    {k:<28} {v:7.2f} s")
     from helpers.build.batch import runs_for_all
-    for line in batch_floors(cpu, len(runs_for_all(args.data))):
-        print(line)
+    floor = batch_floor(cpu, len(runs_for_all(args.data)))
+    if floor:
+        print(floor)
     if args.all:
         b = batch(args.data, args.notebooks, work / "batch", args.workers, args.sample)
         print(b["summary"].text())
