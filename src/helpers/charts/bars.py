@@ -70,8 +70,32 @@ def benchmark_bars(data: pd.DataFrame, *, value: str = "value", label: str = "ar
         taken from a single-valued ``period`` column when not given.
     """
     indicator = _require_indicator(indicator)
+    frame, order, drawn = _bars_frame(data, value, label, status, highlight, indicator)
+    if period is None and "period" in data.columns and data["period"].nunique() == 1:
+        period = int(data["period"].iloc[0])
+    lines = [(v, name, role) for v, name, role in (
+        (neighbour_mean, "Neighbour average", "neighbour_mean"), (england, "England", "england")) if not _isnan(v)]
+    council_value = frame.loc[frame["area"] == highlight, "value"].iloc[0]
+    title = title or finding_title(highlight, indicator, council_value, neighbour_mean)
+
+    fig, ax, owns = _new_axes(ax, height_cm=max(6.5, 3.4 + 0.62 * len(order)))
+    with mpl.rc_context(house_style().rc):
+        _draw_bars(ax, frame, order, drawn, highlight, indicator, lines)
+        _layout(fig, ax, owns, title)
+
+    alt = _bars_alt(indicator, frame, drawn, highlight, council_value, neighbour_mean, england, group, period)
+    return Chart(fig, ax, title, alt, _bars_table(frame, order, indicator, lines),
+                 caption or default_caption(indicator, period), "benchmark-bars",
+                 formats={_measure_label(indicator): indicator.decimals})
+
+
+def _bars_frame(data: pd.DataFrame, value: str, label: str, status: str, highlight: str,
+                indicator: Indicator) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """(every area's value and status; the areas in the order drawn: best
+    first, context measures largest first, then the gaps by name; the areas
+    with a value, in that order).
+    A coded figure is never drawn; an "ok" row without a value is "missing"."""
     _require_columns(data, [value, label])
-    style = house_style()
     frame = pd.DataFrame({
         "area": data[label].astype(str).to_numpy(),
         "value": pd.to_numeric(data[value], errors="coerce").to_numpy(dtype=float),
@@ -81,80 +105,71 @@ def benchmark_bars(data: pd.DataFrame, *, value: str = "value", label: str = "ar
     if highlight not in set(frame["area"]):
         raise ParameterError("highlight", f"is not a value in column '{label}'; it has "
                                           f"{sorted(frame['area'])[:12]}", highlight)
-    frame.loc[frame["status"] != "ok", "value"] = np.nan  # a coded figure is never drawn
+    frame.loc[frame["status"] != "ok", "value"] = np.nan
     frame.loc[(frame["status"] == "ok") & frame["value"].isna(), "status"] = "missing"
-    if period is None and "period" in data.columns and data["period"].nunique() == 1:
-        period = int(data["period"].iloc[0])
-
-    drawn = frame[frame["value"].notna()]
-    gaps = frame[frame["value"].isna()]
     ascending = indicator.polarity == "lower_is_better"
-    drawn = drawn.sort_values(["value", "area"], ascending=[ascending, True], kind="stable")
-    gaps = gaps.sort_values("area")
-    order = list(drawn["area"]) + list(gaps["area"])
+    drawn = frame[frame["value"].notna()].sort_values(["value", "area"], ascending=[ascending, True], kind="stable")
+    gaps = frame[frame["value"].isna()].sort_values("area")
+    return frame, list(drawn["area"]) + list(gaps["area"]), drawn
 
-    fig, ax, owns = _new_axes(ax, height_cm=max(6.5, 3.4 + 0.62 * len(order)))
-    with mpl.rc_context(style.rc):
-        palette = {a: style.colour("council") if a == highlight else style.colour("neighbours") for a in order}
-        # plain barh: the same bars as seaborn's barplot at a fraction of the
-        # cost, which matters with a chart per indicator in every pack
-        # one row per area; a name on two lines (a joint return) gets a
-        # quarter row more room each side so it clears its neighbours' names
-        half = [0.5 + 0.25 * area.count("\n") for area in order]
-        rows = np.concatenate([[0.0], np.cumsum(np.add(half[:-1], half[1:]))]) if order else np.array([])
-        position = dict(zip(order, rows))
-        if len(drawn):
-            ax.barh([position[a] for a in drawn["area"]], drawn["value"], height=0.72,
-                    color=[palette[a] for a in drawn["area"]], linewidth=0)
-        ax.set_yticks(rows, order)
-        ax.set_ylim(rows[-1] + half[-1], -half[0])
-        references = [v for v in (neighbour_mean, england) if not _isnan(v)]
-        _zero_based(ax, list(drawn["value"]) + references, head=1.14, axis="x")
 
-        small = style.font["small_pt"]
-        for y, row in zip(rows, frame.set_index("area").loc[order].itertuples()):
-            is_council = row.Index == highlight
-            if _isnan(row.value):
-                word = STATUS_WORDS.get(row.status, f"not published ({row.status})")
-                ax.annotate(word, xy=(0, y), xytext=(4, 0), textcoords="offset points", va="center",
-                            ha="left", fontsize=small, style="italic", color=style.colour("muted_text"))
-            else:
-                # a white backing keeps the label readable where a reference line crosses it
-                ax.annotate(_short(indicator, row.value), xy=(row.value, y), xytext=(3, 0),
-                            textcoords="offset points", va="center", ha="left", fontsize=small,
-                            color=style.colour("council") if is_council else style.colour("text"),
-                            fontweight="bold" if is_council else "normal", zorder=6,
-                            bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.85))
-        for tick in ax.get_yticklabels():
-            if tick.get_text() == highlight:
-                tick.set_fontweight("bold")
-                tick.set_color(style.colour("council"))
+def _draw_bars(ax: Axes, frame: pd.DataFrame, order: list[str], drawn: pd.DataFrame, highlight: str,
+               indicator: Indicator, lines: list[tuple[float, str, str]]) -> None:
+    """The bars, area names, value labels (or the word for a gap) and
+    reference lines, on ``ax`` in the house style in use."""
+    style = house_style()
+    palette = {a: style.colour("council") if a == highlight else style.colour("neighbours") for a in order}
+    # plain barh: the same bars as seaborn's barplot at a fraction of the
+    # cost, which matters with a chart per indicator in every pack
+    # one row per area; a name on two lines (a joint return) gets a
+    # quarter row more room each side so it clears its neighbours' names
+    half = [0.5 + 0.25 * area.count("\n") for area in order]
+    rows = np.concatenate([[0.0], np.cumsum(np.add(half[:-1], half[1:]))]) if order else np.array([])
+    position = dict(zip(order, rows))
+    if len(drawn):
+        ax.barh([position[a] for a in drawn["area"]], drawn["value"], height=0.72,
+                color=[palette[a] for a in drawn["area"]], linewidth=0)
+    ax.set_yticks(rows, order)
+    ax.set_ylim(rows[-1] + half[-1], -half[0])
+    _zero_based(ax, list(drawn["value"]) + [v for v, _, _ in lines], head=1.14, axis="x")
 
-        lines = [(v, name, role) for v, name, role in (
-            (neighbour_mean, "Neighbour average", "neighbour_mean"), (england, "England", "england"))
-            if not _isnan(v)]
-        _reference_lines(ax, indicator, lines, orientation="vertical")
+    small = style.font["small_pt"]
+    for y, row in zip(rows, frame.set_index("area").loc[order].itertuples()):
+        is_council = row.Index == highlight
+        if _isnan(row.value):
+            word = STATUS_WORDS.get(row.status, f"not published ({row.status})")
+            ax.annotate(word, xy=(0, y), xytext=(4, 0), textcoords="offset points", va="center",
+                        ha="left", fontsize=small, style="italic", color=style.colour("muted_text"))
+        else:
+            # a white backing keeps the label readable where a reference line crosses it
+            ax.annotate(_short(indicator, row.value), xy=(row.value, y), xytext=(3, 0),
+                        textcoords="offset points", va="center", ha="left", fontsize=small,
+                        color=style.colour("council") if is_council else style.colour("text"),
+                        fontweight="bold" if is_council else "normal", zorder=6,
+                        bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.85))
+    for tick in ax.get_yticklabels():
+        if tick.get_text() == highlight:
+            tick.set_fontweight("bold")
+            tick.set_color(style.colour("council"))
+    _reference_lines(ax, indicator, lines, orientation="vertical")
+    ax.set_ylabel("")
+    ax.set_xlabel(textwrap.fill(_measure_label(indicator), 80))
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
 
-        ax.set_ylabel("")
-        ax.set_xlabel(textwrap.fill(_measure_label(indicator), 80))
-        ax.tick_params(axis="y", length=0)
-        ax.spines["left"].set_visible(False)
 
-        council_value = frame.loc[frame["area"] == highlight, "value"].iloc[0]
-        title = title or finding_title(highlight, indicator, council_value, neighbour_mean)
-        _layout(fig, ax, owns, title)
-
+def _bars_table(frame: pd.DataFrame, order: list[str], indicator: Indicator,
+                lines: list[tuple[float, str, str]]) -> pd.DataFrame:
+    """The numbers drawn, in the order drawn, then the reference lines."""
     value_col = _measure_label(indicator)
+    by_area = frame.set_index("area").loc[order]
     table = pd.DataFrame({
         "Area": order,
-        value_col: frame.set_index("area").loc[order, "value"].to_numpy(),
-        "Note": ["" if s == "ok" else STATUS_WORDS.get(s, s) for s in frame.set_index("area").loc[order, "status"]],
+        value_col: by_area["value"].to_numpy(),
+        "Note": ["" if s == "ok" else STATUS_WORDS.get(s, s) for s in by_area["status"]],
     })
     refs = pd.DataFrame([{"Area": name, value_col: v, "Note": "reference line"} for v, name, _ in lines])
-    table = pd.concat([table, refs], ignore_index=True) if len(refs) else table
-    alt = _bars_alt(indicator, frame, drawn, highlight, council_value, neighbour_mean, england, group, period)
-    return Chart(fig, ax, title, alt, table, caption or default_caption(indicator, period), "benchmark-bars",
-                 formats={value_col: indicator.decimals})
+    return pd.concat([table, refs], ignore_index=True) if len(refs) else table
 
 
 def _reference_lines(ax: Axes, indicator: Indicator, lines: list[tuple[float, str, str]],
