@@ -72,66 +72,12 @@ def position_strip(data: pd.DataFrame, *, value: str = "value", label: str = "ar
         England's value, marked with a dashed line.
     """
     indicator = _require_indicator(indicator)
-    _require_columns(data, [value, label])
-    style = house_style()
-    frame = pd.DataFrame({"area": data[label].astype(str),
-                          "value": pd.to_numeric(data[value], errors="coerce")}).dropna(subset=["value"])
-    if highlight not in set(frame["area"]):
-        raise ParameterError("highlight", f"has no value in column '{label}'", highlight)
-    if quartiles is None:
-        quartiles = np.percentile(frame["value"], [25, 50, 75]).tolist()
-    if len(quartiles) != 3 or list(quartiles) != sorted(quartiles):
-        raise ParameterError("quartiles", "must be three ascending cut points (lower quartile, median, "
-                                          "upper quartile)", quartiles)
-    names = quartile_bands(indicator)
-    frame["band"] = [names[int(np.searchsorted(quartiles, v, side="left"))] for v in frame["value"]]
+    frame, quartiles = _strip_frame(data, value, label, highlight, indicator, quartiles)
     council = frame[frame["area"] == highlight].iloc[0]
-
+    title = title or _strip_title(highlight, indicator, council["band"])
     fig, ax, owns = _new_axes(ax, height_cm=6.2)
-    with mpl.rc_context(style.rc):
-        lo, hi = frame["value"].min(), frame["value"].max()
-        if not _isnan(england):
-            lo, hi = min(lo, england), max(hi, england)
-        pad = (hi - lo) * 0.04 or 1
-        x0, x1 = lo - pad, hi + pad
-        if lo >= 0:
-            x0 = max(x0, 0)
-        edges = [x0, *quartiles, x1]
-        for i, band in enumerate(names):
-            ax.axvspan(edges[i], edges[i + 1], color=style.colour("band_dark" if i % 2 else "band_light"),
-                       lw=0, zorder=0)
-            ax.annotate(band, xy=((edges[i] + edges[i + 1]) / 2, 1), xycoords=("data", "axes fraction"),
-                        xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
-                        fontsize=style.font["base_pt"], fontweight="bold", color=style.colour("muted_text"))
-        rng = np.random.default_rng(0)  # fixed jitter: the same chart every build
-        jitter = rng.uniform(-0.28, 0.28, len(frame))
-        others = frame["area"] != highlight
-        ax.scatter(frame.loc[others, "value"], jitter[others.to_numpy()], s=22, color=style.colour("neighbours"),
-                   edgecolor=style.colour("axis"), linewidth=0.4, zorder=3)
-        ax.scatter([council["value"]], [0], s=90, color=style.colour("council"), edgecolor="white",
-                   linewidth=1.3, zorder=6)
-        ax.annotate(f"{highlight} {_short(indicator, council['value'])}", xy=(council["value"], 0),
-                    xytext=(0, 13), textcoords="offset points", ha="center", va="bottom",
-                    fontsize=style.font["small_pt"], fontweight="bold", color=style.colour("council"), zorder=7,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
-        if not _isnan(england):
-            ax.axvline(england, color=style.colour("england"), lw=style.lines["reference_width"],
-                       linestyle=style.dash("england"), zorder=4)
-            ax.annotate(f"England {_short(indicator, england)}", xy=(england, 0), xycoords=("data", "axes fraction"),
-                        xytext=(3, 3), textcoords="offset points", ha="left", va="bottom",
-                        fontsize=style.font["small_pt"], color=style.colour("england"),
-                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8), zorder=7)
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(-0.5, 0.62)
-        ax.set_yticks([])
-        ax.spines["left"].set_visible(False)
-        if indicator.is_context:
-            note = "Q1 is the quarter of councils with the lowest figures"
-        else:
-            direction = "lowest" if indicator.polarity == "lower_is_better" else "highest"
-            note = f"Band A is the best quarter of councils (the {direction} figures)"
-        ax.set_xlabel(f"{_measure_label(indicator)}\n{note}")
-        title = title or _strip_title(highlight, indicator, council["band"])
+    with mpl.rc_context(house_style().rc):
+        _draw_strip(ax, frame, council, highlight, indicator, quartiles, england)
         _layout(fig, ax, owns, title)
 
     value_col = _measure_label(indicator)
@@ -143,6 +89,75 @@ def position_strip(data: pd.DataFrame, *, value: str = "value", label: str = "ar
     alt = _strip_alt(indicator, frame, council, quartiles, england, highlight, period)
     return Chart(fig, ax, title, alt, table.reset_index(drop=True), caption or default_caption(indicator, period),
                  "position-strip", formats={value_col: indicator.decimals})
+
+
+def _strip_frame(data: pd.DataFrame, value: str, label: str, highlight: str, indicator: Indicator,
+                 quartiles: Sequence[float] | None) -> tuple[pd.DataFrame, list[float]]:
+    """(each council with a value and its quartile band; the three cut
+    points, from ``data`` unless given), checked."""
+    _require_columns(data, [value, label])
+    frame = pd.DataFrame({"area": data[label].astype(str),
+                          "value": pd.to_numeric(data[value], errors="coerce")}).dropna(subset=["value"])
+    if highlight not in set(frame["area"]):
+        raise ParameterError("highlight", f"has no value in column '{label}'", highlight)
+    if quartiles is None:
+        quartiles = np.percentile(frame["value"], [25, 50, 75]).tolist()
+    if len(quartiles) != 3 or list(quartiles) != sorted(quartiles):
+        raise ParameterError("quartiles", "must be three ascending cut points (lower quartile, median, "
+                                          "upper quartile)", quartiles)
+    names = quartile_bands(indicator)
+    frame["band"] = [names[int(np.searchsorted(quartiles, v, side="left"))] for v in frame["value"]]
+    return frame, quartiles
+
+
+def _draw_strip(ax: Axes, frame: pd.DataFrame, council, highlight: str, indicator: Indicator,
+                quartiles: Sequence[float], england: float | None) -> None:
+    """The quartile bands, every council's point (jittered the same way
+    every build), the council's mark and label, England's line and the
+    axis label, on ``ax`` in the house style in use."""
+    style = house_style()
+    lo, hi = frame["value"].min(), frame["value"].max()
+    if not _isnan(england):
+        lo, hi = min(lo, england), max(hi, england)
+    pad = (hi - lo) * 0.04 or 1
+    x0, x1 = lo - pad, hi + pad
+    if lo >= 0:
+        x0 = max(x0, 0)
+    edges = [x0, *quartiles, x1]
+    for i, band in enumerate(quartile_bands(indicator)):
+        ax.axvspan(edges[i], edges[i + 1], color=style.colour("band_dark" if i % 2 else "band_light"),
+                   lw=0, zorder=0)
+        ax.annotate(band, xy=((edges[i] + edges[i + 1]) / 2, 1), xycoords=("data", "axes fraction"),
+                    xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=style.font["base_pt"], fontweight="bold", color=style.colour("muted_text"))
+    rng = np.random.default_rng(0)  # fixed jitter: the same chart every build
+    jitter = rng.uniform(-0.28, 0.28, len(frame))
+    others = frame["area"] != highlight
+    ax.scatter(frame.loc[others, "value"], jitter[others.to_numpy()], s=22, color=style.colour("neighbours"),
+               edgecolor=style.colour("axis"), linewidth=0.4, zorder=3)
+    ax.scatter([council["value"]], [0], s=90, color=style.colour("council"), edgecolor="white",
+               linewidth=1.3, zorder=6)
+    ax.annotate(f"{highlight} {_short(indicator, council['value'])}", xy=(council["value"], 0),
+                xytext=(0, 13), textcoords="offset points", ha="center", va="bottom",
+                fontsize=style.font["small_pt"], fontweight="bold", color=style.colour("council"), zorder=7,
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
+    if not _isnan(england):
+        ax.axvline(england, color=style.colour("england"), lw=style.lines["reference_width"],
+                   linestyle=style.dash("england"), zorder=4)
+        ax.annotate(f"England {_short(indicator, england)}", xy=(england, 0), xycoords=("data", "axes fraction"),
+                    xytext=(3, 3), textcoords="offset points", ha="left", va="bottom",
+                    fontsize=style.font["small_pt"], color=style.colour("england"),
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8), zorder=7)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(-0.5, 0.62)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    if indicator.is_context:
+        note = "Q1 is the quarter of councils with the lowest figures"
+    else:
+        direction = "lowest" if indicator.polarity == "lower_is_better" else "highest"
+        note = f"Band A is the best quarter of councils (the {direction} figures)"
+    ax.set_xlabel(f"{_measure_label(indicator)}\n{note}")
 
 
 _BAND_WORDS = {"A": "the best quarter", "B": "the second-best quarter", "C": "the second-worst quarter",
