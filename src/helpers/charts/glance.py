@@ -145,29 +145,41 @@ def at_a_glance(rows: pd.DataFrame, *, council: str, catalogue=None, ncols: int 
                 table_rows.append({"Indicator": ind.label, "Period": ind.period_label(int(r.period)),
                                    council: r.council, "Neighbour average": r.neighbour_mean, "England": r.england})
                 row_decimals.append(ind.decimals)
-        handles = [Line2D([], [], **{k: v for k, v in _line_style(role).items() if k != "zorder"}, label=name)
-                   for role, name in (("council", council), ("neighbour_mean", "Neighbour average"),
-                                      ("england", "England"))]
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(margin / width, 1 - 0.85 / height),
-                   ncols=3, frameon=False, fontsize=style.font["small_pt"], handlelength=2.6,
-                   borderaxespad=0, borderpad=0)
-        fig.text(margin / width, 1 - 1.75 / height,
-                 "Arrow: change since the previous period (green better, red worse, grey no change or context)",
-                 fontsize=style.font["small_pt"], color=style.colour("muted_text"), va="baseline", ha="left")
         title = title or f"{council} at a glance"
-        fig.suptitle(textwrap.fill(title, int(width * CM * 72 / (0.62 * style.font["title_pt"]))),
-                     x=margin / width, y=1 - 0.25 / height, ha="left", va="top")
+        _glance_key(fig, style, council, title, margin, width, height)
 
-    all_periods = sorted(pd.to_numeric(rows["period"], errors="coerce").dropna().astype(int).unique())
-    first_ind = indicators[ids[0]]
-    cap = caption or ("Sources: " + "; ".join(dict.fromkeys(SOURCE_NAMES.get(i.source, i.source)
-                                                             for i in indicators.values())) +
-                      (f". Latest periods to {first_ind.period_label(all_periods[-1])}." if all_periods else "."))
+    cap = caption or _glance_caption(rows, indicators)
     alt = (f"Summary of {n} indicators for {council}, each with its latest figure, trend and comparison "
            f"with England and the neighbour average. " + " ".join(summaries))
     table = pd.DataFrame(table_rows, columns=["Indicator", "Period", council, "Neighbour average", "England"])
     return Chart(fig, panels[0], title, alt, table, cap, "at-a-glance", row_decimals=row_decimals,
                  axes=tuple(panels))
+
+
+def _glance_key(fig: Figure, style: HouseStyle, council: str, title: str, margin: float, width: float,
+                height: float) -> None:
+    """The title, the one key naming the three lines of every panel, and
+    what the arrows mean, across the top of the figure (``width`` and
+    ``height`` in centimetres, ``margin`` from its left edge)."""
+    handles = [Line2D([], [], **{k: v for k, v in _line_style(role).items() if k != "zorder"}, label=name)
+               for role, name in (("council", council), ("neighbour_mean", "Neighbour average"),
+                                  ("england", "England"))]
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(margin / width, 1 - 0.85 / height),
+               ncols=3, frameon=False, fontsize=style.font["small_pt"], handlelength=2.6,
+               borderaxespad=0, borderpad=0)
+    fig.text(margin / width, 1 - 1.75 / height,
+             "Arrow: change since the previous period (green better, red worse, grey no change or context)",
+             fontsize=style.font["small_pt"], color=style.colour("muted_text"), va="baseline", ha="left")
+    fig.suptitle(textwrap.fill(title, int(width * CM * 72 / (0.62 * style.font["title_pt"]))),
+                 x=margin / width, y=1 - 0.25 / height, ha="left", va="top")
+
+
+def _glance_caption(rows: pd.DataFrame, indicators: dict) -> str:
+    """Every source drawn on, once each, and the latest period."""
+    all_periods = sorted(pd.to_numeric(rows["period"], errors="coerce").dropna().astype(int).unique())
+    first_ind = next(iter(indicators.values()))
+    return ("Sources: " + "; ".join(dict.fromkeys(SOURCE_NAMES.get(i.source, i.source) for i in indicators.values()))
+            + (f". Latest periods to {first_ind.period_label(all_periods[-1])}." if all_periods else "."))
 
 
 def _glance_panel(head: Axes, ax: Axes, ind: Indicator, sub: pd.DataFrame, council: str, style: HouseStyle,
