@@ -467,6 +467,82 @@ def _suppress_small(values: dict, cols: Iterable[str]) -> dict:
     return {col: "c" for col in cols if 1 <= int(values[col]) <= 5}
 
 
+def _c1_values(m: _Model, c: DemoCouncil, year: int, p: float) -> tuple[dict, dict]:
+    """(values, codes) of one council's referrals and re-referrals (c1)."""
+    ref = m.count(540e-4 * p * m.need(c, year, "ref"))
+    rr = m.binom(ref, m.rng.normal(0.21, 0.03))
+    nfa_p = max(0.0, m.rng.normal(0.06, 0.04)) if m.rng.random() > 0.08 else 0.0
+    nfa = m.binom(ref, nfa_p)
+    nin = m.binom(ref, m.rng.normal(0.29, 0.06))
+    ref_child = m.binom(ref, m.rng.uniform(0.86, 0.92))
+    rr_child = min(m.binom(rr, m.rng.uniform(0.80, 0.90)), ref_child)
+    v = dict(zip(_C1_COUNTS, [ref, rr, nfa, nin, ref_child, rr_child]))
+    codes = _suppress_small(v, _C1_COUNTS)
+    for pc, (num, den) in _C1_PCTS.items():
+        val = _pct_or_code(num, den, v, codes, 1)
+        if isinstance(val, str):
+            codes[pc] = val
+        else:
+            v[pc] = val
+    if (c.la_code, year) in _C1_LOW_RELIABILITY:
+        for col in ("rereferral_count", "rereferral_percent", "rereferral_child_count", "rereferral_child_percent"):
+            codes[col] = "u"
+    return v, codes
+
+
+def _b1_values(m: _Model, c: DemoCouncil, year: int, p: float, referrals: int) -> tuple[dict, dict]:
+    """(values, codes) of one council's children in need (b1)."""
+    at31 = m.count(330e-4 * p * m.need(c, year, "cin"))
+    started = m.binom(referrals, m.rng.uniform(0.55, 0.72))
+    ended = max(0, int(round(started * m.rng.normal(1.0, 0.06))))
+    anyp = at31 + ended
+    v = {"Anypoint_episodes": anyp, "Anypoint_child": m.binom(anyp, m.rng.uniform(0.92, 0.96)),
+         "Started_episodes": started, "Started_child": m.binom(started, m.rng.uniform(0.92, 0.97)),
+         "Ended_episodes": ended, "Ended_child": m.binom(ended, m.rng.uniform(0.92, 0.97)),
+         "At31_episodes": at31, "awaiting_assessment": m.binom(at31, m.rng.uniform(0.0, 0.06))}
+    codes = _suppress_small(v, _B1_COLS)
+    if (c.la_code, year) in _B1_LOW_RELIABILITY:
+        codes = {col: "u" for col in _B1_COLS}
+    return v, codes
+
+
+def _d3_values(m: _Model, c: DemoCouncil, year: int, p: float) -> tuple[dict, dict]:
+    """(values, codes) of one council's plans starting, second or subsequent (d3)."""
+    start = m.count(60e-4 * p * m.need(c, year, "cp"))
+    subs = m.binom(start, m.rng.normal(0.235, 0.04))
+    v = {"CPP_start": start, "CPP_subsequent": subs}
+    codes = _suppress_small(v, ["CPP_start", "CPP_subsequent"])
+    val = _pct_or_code("CPP_subsequent", "CPP_start", v, codes, 1)
+    if isinstance(val, str):
+        codes["CPP_subsequent_percent"] = val
+    else:
+        v["CPP_subsequent_percent"] = val
+    return v, codes
+
+
+def _d5_values(m: _Model, c: DemoCouncil, year: int, p: float) -> tuple[dict, dict]:
+    """(values, codes) of one council's plans open at 31 March by duration (d5)."""
+    at31cp = m.count(42e-4 * p * m.need(c, year, "cp"))
+    shares = m.rng.dirichlet(np.array([31.5, 25.5, 26.3, 14.4, 2.3]) * 4)
+    bands = m.rng.multinomial(at31cp, shares) if at31cp else [0] * 5
+    v = {"CPP_At31": at31cp, **{b: int(n) for b, n in zip(_D5_BANDS, bands)}}
+    codes = _suppress_small(v, ["CPP_At31", *_D5_BANDS])
+    small = [b for b in _D5_BANDS if codes.get(b) == "c"]
+    if len(small) == 1 and "CPP_At31" not in codes:
+        # Secondary suppression: one hidden band could be recovered by
+        # subtraction, so hide the smallest other non-zero band too.
+        others = sorted((v[b], i, b) for i, b in enumerate(_D5_BANDS) if b not in small and v[b] > 0)
+        if others:
+            codes[others[0][2]] = "c"
+    for b in _D5_BANDS:
+        val = _pct_or_code(b, "CPP_At31", v, codes, 1)
+        if isinstance(val, str):
+            codes[b + "_percent"] = val
+        else:
+            v[b + "_percent"] = val
+    return v, codes
+
+
 def _cin_tables(m: _Model) -> dict[str, list[list]]:
     """Rows (formatted lists, without header) of b1, c1, d3 and d5."""
     b1: list[_Row] = []
@@ -478,75 +554,14 @@ def _cin_tables(m: _Model) -> dict[str, list[list]]:
             p = m.pop_for(c.la_code, year)
             area = _la_area(c)
             avail = (c.la_code, year) not in _CIN_NOT_AVAILABLE
-            # --- c1: referrals
-            ref = m.count(540e-4 * p * m.need(c, year, "ref"))
-            rr = m.binom(ref, m.rng.normal(0.21, 0.03))
-            nfa_p = max(0.0, m.rng.normal(0.06, 0.04)) if m.rng.random() > 0.08 else 0.0
-            nfa = m.binom(ref, nfa_p)
-            nin = m.binom(ref, m.rng.normal(0.29, 0.06))
-            ref_child = m.binom(ref, m.rng.uniform(0.86, 0.92))
-            rr_child = min(m.binom(rr, m.rng.uniform(0.80, 0.90)), ref_child)
-            v = dict(zip(_C1_COUNTS, [ref, rr, nfa, nin, ref_child, rr_child]))
-            codes = _suppress_small(v, _C1_COUNTS)
-            for pc, (num, den) in _C1_PCTS.items():
-                val = _pct_or_code(num, den, v, codes, 1)
-                if isinstance(val, str):
-                    codes[pc] = val
-                else:
-                    v[pc] = val
-            if (c.la_code, year) in _C1_LOW_RELIABILITY:
-                for col in ("rereferral_count", "rereferral_percent",
-                            "rereferral_child_count", "rereferral_child_percent"):
-                    codes[col] = "u"
+            v, codes = _c1_values(m, c, year, p)
             c1.append(_Row(year, area, ("Referrals and Re-referrals",), v, codes, avail))
-
-            # --- b1: children in need
-            at31 = m.count(330e-4 * p * m.need(c, year, "cin"))
-            started = m.binom(ref, m.rng.uniform(0.55, 0.72))
-            ended = max(0, int(round(started * m.rng.normal(1.0, 0.06))))
-            anyp = at31 + ended
-            v = {"Anypoint_episodes": anyp, "Anypoint_child": m.binom(anyp, m.rng.uniform(0.92, 0.96)),
-                 "Started_episodes": started, "Started_child": m.binom(started, m.rng.uniform(0.92, 0.97)),
-                 "Ended_episodes": ended, "Ended_child": m.binom(ended, m.rng.uniform(0.92, 0.97)),
-                 "At31_episodes": at31, "awaiting_assessment": m.binom(at31, m.rng.uniform(0.0, 0.06))}
-            codes = _suppress_small(v, _B1_COLS)
-            if (c.la_code, year) in _B1_LOW_RELIABILITY:
-                codes = {col: "u" for col in _B1_COLS}
+            v, codes = _b1_values(m, c, year, p, v["referral_count"])
             b1.append(_Row(year, area, ("Children in Need",), v, codes, avail))
-
-            # --- d3: plans starting, second or subsequent
-            start = m.count(60e-4 * p * m.need(c, year, "cp"))
-            subs = m.binom(start, m.rng.normal(0.235, 0.04))
-            v = {"CPP_start": start, "CPP_subsequent": subs}
-            codes = _suppress_small(v, ["CPP_start", "CPP_subsequent"])
-            val = _pct_or_code("CPP_subsequent", "CPP_start", v, codes, 1)
-            if isinstance(val, str):
-                codes["CPP_subsequent_percent"] = val
-            else:
-                v["CPP_subsequent_percent"] = val
+            v, codes = _d3_values(m, c, year, p)
             d3.append(_Row(year, area, ("Child Protection Plans which are a second or subsequent plan",),
                            v, codes, avail))
-
-            # --- d5: plans open at 31 March by duration
-            at31cp = m.count(42e-4 * p * m.need(c, year, "cp"))
-            shares = m.rng.dirichlet(np.array([31.5, 25.5, 26.3, 14.4, 2.3]) * 4)
-            bands = m.rng.multinomial(at31cp, shares) if at31cp else [0] * 5
-            v = {"CPP_At31": at31cp, **{b: int(n) for b, n in zip(_D5_BANDS, bands)}}
-            codes = _suppress_small(v, ["CPP_At31", *_D5_BANDS])
-            small = [b for b in _D5_BANDS if codes.get(b) == "c"]
-            if len(small) == 1 and "CPP_At31" not in codes:
-                # Secondary suppression: one hidden band could be recovered by
-                # subtraction, so hide the smallest other non-zero band too.
-                others = sorted((v[b], i, b) for i, b in enumerate(_D5_BANDS)
-                                if b not in small and v[b] > 0)
-                if others:
-                    codes[others[0][2]] = "c"
-            for b in _D5_BANDS:
-                val = _pct_or_code(b, "CPP_At31", v, codes, 1)
-                if isinstance(val, str):
-                    codes[b + "_percent"] = val
-                else:
-                    v[b + "_percent"] = val
+            v, codes = _d5_values(m, c, year, p)
             d5.append(_Row(year, area, ("Child Protection Plans by length of time",), v, codes, avail))
 
     for r in b1 + c1 + d3 + d5:
